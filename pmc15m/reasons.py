@@ -27,6 +27,9 @@ IMAGE_TOO_LARGE = "image_too_large"  # more pixels than the configured limit (bo
 IMAGE_TOO_SMALL = "image_too_small"  # shorter side below min_image_side
 ASPECT_RATIO = "aspect_ratio"  # longer/shorter side above max_aspect_ratio
 
+# Either level: the bytes read do not match the ?md5= the metadata gives for them.
+CHECKSUM_MISMATCH = "checksum_mismatch"
+
 ARTICLE_REASONS = frozenset(
     {
         SUPERSEDED_VERSION,
@@ -36,6 +39,7 @@ ARTICLE_REASONS = frozenset(
         RETRACTED,
         XML_MISSING,
         XML_UNPARSEABLE,
+        CHECKSUM_MISMATCH,
     }
 )
 FIGURE_REASONS = frozenset(
@@ -51,6 +55,7 @@ FIGURE_REASONS = frozenset(
         IMAGE_TOO_LARGE,
         IMAGE_TOO_SMALL,
         ASPECT_RATIO,
+        CHECKSUM_MISMATCH,
     }
 )
 ALL_REASONS = ARTICLE_REASONS | FIGURE_REASONS

@@ -59,10 +59,10 @@ def parse_object_url(url: str) -> MediaRef:
     return MediaRef(key=path, md5=md5)
 
 
-def open_source(location: str) -> Source:
+def open_source(location: str, inventory_date: str | None = None) -> Source:
     """The source a user names with ``--source``: a local directory for now."""
     if location.startswith(("s3://", "http://", "https://")):
         raise SourceError(f"remote sources are not supported yet: {location!r}")
     from pmc15m.sources.local import LocalSource
 
-    return LocalSource(location)
+    return LocalSource(location, inventory_date=inventory_date)

@@ -1,0 +1,36 @@
+# pmc15m developer commands. Every target sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+DEMO_CORPUS ?= demo-corpus
+DEMO_OUT ?= demo-out
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: setup
+	$(PY) -m pmc15m make-corpus --output $(DEMO_CORPUS) --seed 0
+	$(PY) -m pmc15m build --source $(DEMO_CORPUS) --output $(DEMO_OUT) --overwrite
+
+test: setup
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --durations=10
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(DEMO_CORPUS) $(DEMO_OUT) bench-out .pytest_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""The human summary printed at the end of a build, from its manifest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str:
+    c = manifest["counts"]
+    lines = [
+        f"pmc15m build {manifest['build_id']} finished in {seconds:.1f} s",
+        f"  articles listed          {c['articles_listed']:>9,}",
+        f"  newest versions          {c['articles_newest_version']:>9,}",
+        f"  passed metadata gate     {c['articles_passing_gate']:>9,}",
+        f"  JATS parsed              {c['articles_parsed']:>9,}",
+        f"  figures found            {c['figures_found']:>9,}",
+        f"  samples kept             {c['samples_kept']:>9,}",
+        f"  articles rejected        {c['articles_rejected']:>9,}",
+        f"  figures rejected         {c['figures_rejected']:>9,}",
+    ]
+    for level, by_reason in c["rejected_by_reason"].items():
+        for reason, n in by_reason.items():
+            lines.append(f"    {level:<7} {reason:<24} {n:>7,}")
+    for split, info in manifest["splits"].items():
+        lines.append(f"  {split:<10} {info['samples']:>9,} samples in {info['shards']} shard(s)")
+    lines.append(f"  written to {output} (rejects/ {c['rejects_written']:,} rows, manifest.json)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,87 @@
+"""The build manifest, ``sizes.json`` files and the funnel of counts.
+
+The manifest holds no wall-clock time: it is part of the output, and the same input and
+configuration must give the same bytes. It is written last, so its presence says the
+build finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from typing import Any
+
+from pmc15m import __version__
+from pmc15m.config import BuildConfig
+from pmc15m.shards import write_json_atomic
+
+MANIFEST = "manifest.json"
+
+
+def make_build_id(config: BuildConfig, snapshot: dict[str, str]) -> str:
+    """A build id that changes exactly when the configuration, the snapshot or the code does."""
+    blob = json.dumps({"config": config.digest(), "source": snapshot, "code": __version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def manifest_header(config: BuildConfig, snapshot: dict[str, str]) -> dict[str, Any]:
+    return {
+        "build_id": make_build_id(config, snapshot),
+        "code_version": __version__,
+        "config": config.to_dict(),
+        "source": snapshot,
+    }
+
+
+def funnel(counts: dict[str, int], kept: int) -> dict[str, Any]:
+    """Article and figure counts from the stage counts and the rejects by level:reason."""
+    rejected: dict[str, dict[str, int]] = {"article": {}, "figure": {}}
+    for name, n in counts.items():
+        if ":" in name:
+            level, reason = name.split(":", 1)
+            rejected[level][reason] = n
+    figure_rejects = sum(rejected["figure"].values())
+    return {
+        "articles_listed": counts.get("listed", 0),
+        "articles_newest_version": counts.get("selected", 0),
+        "articles_passing_gate": counts.get("gated", 0),
+        "articles_parsed": counts.get("parsed", 0),
+        "figures_found": kept + figure_rejects,
+        "samples_kept": kept,
+        "articles_rejected": sum(rejected["article"].values()),
+        "figures_rejected": figure_rejects,
+        "rejected_by_reason": {level: dict(sorted(r.items())) for level, r in rejected.items()},
+    }
+
+
+def finish_build(
+    shard_stats: list[dict[str, Any]],
+    output: str,
+    header: dict[str, Any],
+    counts: dict[str, int],
+    rejects_written: int,
+) -> str:
+    """Write every split's ``sizes.json`` and then ``manifest.json``; return the manifest path."""
+    splits: dict[str, dict[str, int]] = defaultdict(dict)
+    for stat in shard_stats:
+        splits[stat["split"]][f"{stat['name']}.tar"] = stat["count"]
+    for split, sizes in splits.items():
+        write_json_atomic(os.path.join(output, split, "sizes.json"), dict(sorted(sizes.items())))
+    kept = sum(sum(s.values()) for s in splits.values())
+    doc = dict(header)
+    doc["counts"] = funnel(counts, kept)
+    doc["counts"]["rejects_written"] = rejects_written
+    doc["splits"] = {
+        split: {"samples": sum(sizes.values()), "shards": len(sizes)}
+        for split, sizes in sorted(splits.items())
+    }
+    path = os.path.join(output, MANIFEST)
+    write_json_atomic(path, doc)
+    return path
+
+
+def read_manifest(output: str) -> dict[str, Any]:
+    with open(os.path.join(output, MANIFEST), encoding="utf-8") as f:
+        return json.load(f)

@@ -1,0 +1,138 @@
+"""The per-element work of each pipeline stage, as plain functions.
+
+``pipelines/`` wraps each of these in a DoFn; keeping them here, free of Beam, lets unit
+tests call them directly and keeps the DoFns to routing and counting. A stage returns the
+record it produced or a ``Sample`` with ``reject_reason`` set: nothing is dropped without
+a row in ``rejects/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from pmc15m import reasons
+from pmc15m.config import BuildConfig
+from pmc15m.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
+from pmc15m.images import ImageRejected, process_image
+from pmc15m.jats import JatsError, ParseConfig, parse_article
+from pmc15m.metadata import MetadataError, gate_article, parse_metadata, resolve_graphic
+from pmc15m.record import ArticleMeta, ArticleVersion, Figure, ParsedArticle, Sample, make_key
+from pmc15m.sources.base import ObjectMissing, Source
+from pmc15m.splits import assign_split
+
+
+def article_key(pmcid: str, version: int) -> str:
+    """The key of an article-level reject row (it has no figure part)."""
+    return make_key(pmcid, version, "article")
+
+
+def article_reject(pmcid: str, version: int, reason: str, detail: str = "", etag: str = "") -> Sample:
+    return Sample(key=article_key(pmcid, version), pmcid=pmcid, version=version, metadata_etag=etag).rejected(
+        reason, detail
+    )
+
+
+def split_newest(versions: Iterable[ArticleVersion]) -> tuple[ArticleVersion, list[ArticleVersion]]:
+    """The newest version of one PMCID, and the older ones it supersedes."""
+    ordered = sorted(versions, key=lambda v: v.version)
+    return ordered[-1], ordered[:-1]
+
+
+def checksum_ok(data: bytes, md5: str) -> bool:
+    """True when ``md5`` is absent or matches: the bucket's URLs carry each object's MD5."""
+    return not md5 or hashlib.md5(data, usedforsecurity=False).hexdigest() == md5.lower()
+
+
+def read_metadata(source: Source, version: ArticleVersion, config: BuildConfig) -> ArticleMeta | Sample:
+    """Fetch, parse and gate one article version's metadata."""
+    try:
+        meta = parse_metadata(source.read(version.metadata_key), etag=version.etag)
+    except (ObjectMissing, MetadataError) as exc:
+        return article_reject(
+            version.pmcid, version.version, reasons.METADATA_UNREADABLE, str(exc), version.etag
+        )
+    reason = gate_article(meta, config)
+    if reason is not None:
+        return article_reject(meta.pmcid, meta.version, reason, meta.license_code, meta.metadata_etag)
+    return meta
+
+
+def read_article(source: Source, meta: ArticleMeta, parse_config: ParseConfig) -> ParsedArticle | Sample:
+    """Fetch and parse the JATS of an article that passed the gate."""
+    try:
+        data = source.read(meta.xml_key)
+    except ObjectMissing as exc:
+        return article_reject(meta.pmcid, meta.version, reasons.XML_MISSING, str(exc), meta.metadata_etag)
+    if not checksum_ok(data, meta.xml_md5):
+        return article_reject(
+            meta.pmcid, meta.version, reasons.CHECKSUM_MISMATCH, meta.xml_key, meta.metadata_etag
+        )
+    try:
+        return parse_article(data, parse_config)
+    except JatsError as exc:
+        return article_reject(meta.pmcid, meta.version, exc.reason, exc.detail, meta.metadata_etag)
+
+
+def figure_sample(meta: ArticleMeta, article: ParsedArticle, figure: Figure, config: BuildConfig) -> Sample:
+    """The sample of one figure, or its rejection, before any image is fetched."""
+    sample = Sample(
+        key=make_key(meta.pmcid, meta.version, figure.fig_key),
+        pmcid=meta.pmcid,
+        version=meta.version,
+        pmid=meta.pmid or article.pmid,
+        doi=meta.doi or article.doi,
+        fig_id=figure.fig_id,
+        label=figure.label,
+        caption=figure.caption,
+        caption_title=figure.caption_title,
+        group_caption=figure.group_caption,
+        subcaptions=[{"panel": s.panel, "text": s.text} for s in figure.subcaptions],
+        mentions=list(figure.mentions),
+        graphic=figure.graphic,
+        fig_location=figure.location,
+        title=meta.title or article.title,
+        journal=article.journal,
+        year=article.year,
+        license_code=meta.license_code,
+        citation=meta.citation,
+        metadata_etag=meta.metadata_etag,
+        split=assign_split(meta.pmcid, config),
+    )
+    if not figure.graphic:
+        return sample.rejected(reasons.NO_GRAPHIC)
+    reason = first_rejection(sample, CAPTION_RULES, config.filters)
+    if reason is not None:
+        return sample.rejected(reason)
+    media = None
+    for href in (figure.graphic, *figure.alternatives):
+        media = resolve_graphic(href, meta.media)
+        if media is not None:
+            break
+    if media is None:
+        return sample.rejected(reasons.GRAPHIC_NOT_FOUND, figure.graphic)
+    sample.source_key = media.key
+    sample.source_md5 = media.md5
+    return sample
+
+
+def attach_image(source: Source, sample: Sample, config: BuildConfig) -> Sample:
+    """Fetch, check, decode and normalise the sample's image, then apply the image rules."""
+    try:
+        data = source.read(sample.source_key)
+    except ObjectMissing as exc:
+        return sample.rejected(reasons.IMAGE_MISSING, str(exc))
+    if not checksum_ok(data, sample.source_md5):
+        return sample.rejected(reasons.CHECKSUM_MISMATCH, sample.source_key)
+    try:
+        image = process_image(data, config.image)
+    except ImageRejected as exc:
+        return sample.rejected(exc.reason, exc.detail)
+    sample.src_format, sample.src_mode = image.src_format, image.src_mode
+    sample.src_width, sample.src_height = image.src_width, image.src_height
+    sample.src_bytes, sample.src_sha256 = image.src_bytes, image.src_sha256
+    sample.width, sample.height, sample.out_bytes = image.width, image.height, len(image.data)
+    sample.phash = image.phash
+    sample.image = image.data
+    reason = first_rejection(sample, IMAGE_RULES, config.filters)
+    return sample.rejected(reason) if reason is not None else sample
