@@ -1,0 +1,35 @@
+"""Shared fixtures: the generated mini corpus and one build of it, made once per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED_JATS = Path(__file__).resolve().parents[1].parent / "shared" / "jats"
+
+
+@pytest.fixture(scope="session")
+def mini_corpus(tmp_path_factory) -> Path:
+    """The default mini corpus (seed 0), written by the project's own generator."""
+    from pmc15m.corpus.generator import generate_corpus
+
+    root = tmp_path_factory.mktemp("corpus") / "bucket"
+    generate_corpus(root, seed=0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def ground_truth(mini_corpus) -> dict:
+    return json.loads((mini_corpus / "ground-truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_build(mini_corpus, tmp_path_factory) -> Path:
+    """One build of the mini corpus through the real command line, on DirectRunner."""
+    from pipelines.cli import main
+
+    out = tmp_path_factory.mktemp("build") / "out"
+    assert main(["build", "--source", str(mini_corpus), "--output", str(out)]) == 0
+    return out

@@ -1,0 +1,145 @@
+"""End to end on the mini corpus: every figure accounted for, shards load, rebuilds match."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import webdataset as wds
+from PIL import Image
+
+from pipelines.cli import main
+from pmc15m.manifest import read_manifest
+from pmc15m.record import SAMPLE_FIELDS
+
+
+def _shard_rows(out: Path) -> dict[str, dict]:
+    rows = {}
+    for path in sorted(out.glob("*/[0-9]*.parquet")):
+        if path.parent.name == "rejects":
+            continue
+        for row in pq.read_table(path).to_pylist():
+            assert row["key"] not in rows, f"{row['key']} is in two shards"
+            rows[row["key"]] = row
+    return rows
+
+
+def _reject_rows(out: Path) -> dict[str, dict]:
+    rows = {}
+    for path in sorted((out / "rejects").glob("*.parquet")):
+        for row in pq.read_table(path).to_pylist():
+            assert row["key"] not in rows, f"{row['key']} rejected twice"
+            rows[row["key"]] = row
+    return rows
+
+
+def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_build, ground_truth):
+    kept, rejects = _shard_rows(demo_build), _reject_rows(demo_build)
+    assert not set(kept) & set(rejects)
+    article_reason = {
+        (a["pmcid"], a["version"]): a["expected"]
+        for a in ground_truth["articles"]
+        if a["expected"] != "processed"
+    }
+    for (pmcid, version), reason in article_reason.items():
+        row = rejects.get(f"{pmcid}_{version}_article")
+        assert row is not None, f"article {pmcid}.{version} not in rejects"
+        assert row["reject_reason"] == reason
+    mismatches = []
+    for fig in ground_truth["figures"]:
+        if (fig["pmcid"], fig["version"]) in article_reason:
+            assert fig["key"] not in kept and fig["key"] not in rejects
+            continue
+        if fig["expected"] == "kept":
+            outcome = (
+                "kept" if fig["key"] in kept else rejects.get(fig["key"], {}).get("reject_reason", "missing")
+            )
+        else:
+            outcome = rejects.get(fig["key"], {}).get("reject_reason") or (
+                "kept" if fig["key"] in kept else "missing"
+            )
+        if outcome != fig["expected"]:
+            mismatches.append((fig["key"], fig["image_kind"], fig["expected"], outcome))
+    assert mismatches == []
+    known = {f["key"] for f in ground_truth["figures"]} | {f"{p}_{v}_article" for p, v in article_reason}
+    assert set(kept) | set(rejects) <= known, "the build produced keys the corpus does not have"
+
+
+def test_captions_travel_with_their_own_figure(demo_build, ground_truth):
+    kept = _shard_rows(demo_build)
+    markers = {f["key"]: f["caption_marker"] for f in ground_truth["figures"] if f["caption_marker"]}
+    for key, row in kept.items():
+        assert markers[key] in row["caption"], key
+        others = [m for k, m in markers.items() if k != key and m in row["caption"]]
+        assert others == [], f"{key} carries another figure's caption"
+
+
+def test_captionless_figure_does_not_borrow_a_caption(demo_build, ground_truth):
+    captionless = [f for f in ground_truth["figures"] if f["expected"] == "no_caption"]
+    assert captionless, "the corpus must plant a caption-less figure"
+    rejects = _reject_rows(demo_build)
+    for fig in captionless:
+        assert rejects[fig["key"]]["reject_reason"] == "no_caption"
+        assert rejects[fig["key"]]["caption"] == ""
+
+
+def test_shards_load_with_webdataset_and_match_parquet(demo_build):
+    for tar in sorted(demo_build.glob("*/[0-9]*.tar")):
+        table = {r["key"]: r for r in pq.read_table(tar.with_suffix(".parquet")).to_pylist()}
+        seen = []
+        for sample in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False):
+            key = sample["__key__"]
+            seen.append(key)
+            meta = json.loads(sample["json"])
+            assert meta == table[key]
+            assert set(meta) == set(SAMPLE_FIELDS)
+            assert sample["txt"].decode() == meta["caption"]
+            image = Image.open(io.BytesIO(sample["jpg"]))
+            assert image.mode == "RGB" and image.size == (meta["width"], meta["height"])
+            assert max(image.size) <= 512
+        assert seen == sorted(table)
+        stats = json.loads(tar.with_name(tar.stem + "_stats.json").read_text())
+        assert stats["count"] == len(seen)
+        sizes = json.loads((tar.parent / "sizes.json").read_text())
+        assert sizes[tar.name] == len(seen)
+
+
+def test_manifest_funnel_adds_up(demo_build, ground_truth):
+    manifest = read_manifest(str(demo_build))
+    c = manifest["counts"]
+    articles = ground_truth["articles"]
+    assert c["articles_listed"] == len(articles)
+    by_reason = c["rejected_by_reason"]
+    assert c["articles_listed"] == c["articles_newest_version"] + by_reason["article"].get(
+        "superseded_version", 0
+    )
+    assert c["samples_kept"] == sum(s["samples"] for s in manifest["splits"].values())
+    assert c["figures_found"] == c["samples_kept"] + c["figures_rejected"]
+    assert c["rejects_written"] == c["articles_rejected"] + c["figures_rejected"]
+    expected_articles = Counter(a["expected"] for a in articles if a["expected"] != "processed")
+    assert by_reason["article"] == dict(expected_articles)
+    assert len(_shard_rows(demo_build)) == c["samples_kept"]
+
+
+def test_a_second_build_is_byte_identical(demo_build, mini_corpus, tmp_path):
+    again = tmp_path / "again"
+    assert main(["build", "--source", str(mini_corpus), "--output", str(again)]) == 0
+    first = {p.relative_to(demo_build): p.read_bytes() for p in demo_build.rglob("*") if p.is_file()}
+    second = {p.relative_to(again): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(second)
+    differing = [str(name) for name in first if first[name] != second[name] and name.name != "manifest.json"]
+    assert differing == []
+    m1, m2 = read_manifest(str(demo_build)), read_manifest(str(again))
+    m1.pop("source_location"), m2.pop("source_location")
+    assert m1 == m2
+
+
+def test_rebuild_into_existing_output_needs_overwrite(demo_build, mini_corpus, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--source", str(mini_corpus), "--output", str(demo_build)])
+    assert exc.value.code == 2
+    assert "--overwrite" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""The command line: help, clear one-line errors for bad arguments."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.beam_options import unknown_beam_flags
+from pipelines.cli import beam_arguments, main
+
+
+def _error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_help_explains_every_build_option(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["build", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for option in (
+        "--source",
+        "--output",
+        "--licenses",
+        "--max_side",
+        "--shard_size",
+        "--inventory_date",
+        "--overwrite",
+    ):
+        assert option in out
+
+
+def test_missing_source_directory(capsys, tmp_path):
+    err = _error(capsys, ["build", "--source", str(tmp_path / "nope"), "--output", str(tmp_path / "o")])
+    assert "source directory does not exist" in err
+
+
+def test_source_without_inventory(capsys, tmp_path):
+    err = _error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o")])
+    assert "no inventory report" in err
+
+
+def test_bad_inventory_date(capsys, mini_corpus, tmp_path):
+    err = _error(
+        capsys,
+        [
+            "build",
+            "--source",
+            str(mini_corpus),
+            "--output",
+            str(tmp_path / "o"),
+            "--inventory_date",
+            "last week",
+        ],
+    )
+    assert "bad inventory date" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--shard_size", "0"], "positive integer"),
+        (["--test_fraction", "1.5"], "[0, 1)"),
+        (["--validation_fraction", "0.5", "--test_fraction", "0.6"], "room for train"),
+        (["--direct_num_wokers", "2"], "unknown option"),
+        (["--resize_mode", "sideways"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path, argv, message):
+    err = _error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o"), *argv])
+    assert message in err
+
+
+def test_beam_arguments_name_the_local_runner_by_default():
+    assert beam_arguments([]) == ["--runner=DirectRunner"]
+    assert beam_arguments(["--runner", "DirectRunner", "--direct_num_workers", "2"])[0] == "--runner"
+    assert unknown_beam_flags(["--direct_num_workers=2", "--bogus"]) == ["--bogus"]
