@@ -74,7 +74,7 @@ def test_captions_travel_with_their_own_figure(demo_build, ground_truth):
     markers = {f["key"]: f["caption_marker"] for f in ground_truth["figures"] if f["caption_marker"]}
     for key, row in kept.items():
         assert markers[key] in row["caption"], key
-        others = [m for k, m in markers.items() if k != key and m in row["caption"]]
+        others = [m for k, m in markers.items() if m != markers[key] and m in row["caption"]]
         assert others == [], f"{key} carries another figure's caption"
 
 

@@ -1,0 +1,279 @@
+"""Turning untrusted figure bytes into a decoded 8-bit image, or into a named reason.
+
+Figure files come from thousands of journals and tools: every container, pixel mode and
+kind of damage occurs, and a few files are hostile (decompression bombs). This module is
+the only place that knows how Pillow reports each of those, so ``pmc15m.images`` can stay
+a short, readable sequence of steps.
+
+Pillow's ``Image.open`` applies its own, process-global pixel limit (``MAX_IMAGE_PIXELS``)
+and would refuse or warn on images that the build configuration allows. We therefore
+identify files with the plugins directly and enforce ``ImageConfig.max_pixels`` ourselves,
+from the header, before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import re
+import struct
+import warnings
+import zlib
+
+import numpy as np
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from pmc15m import reasons
+
+log = logging.getLogger(__name__)
+
+# Two process-wide warning filters, narrowed to Pillow's modules, because these warnings
+# carry per-image text (so Python's once-per-message rule does not stop them repeating)
+# and catch_warnings() is not thread-safe. (1) TIFF and GIF plugins still consult Pillow's
+# global pixel limit while loading; our configured max_pixels check has run by then, so
+# the warning only restates a decision already made. Pillow's bomb *error* still
+# surfaces, as too-large. (2) The TIFF plugin warns about each damaged tag it skips; the
+# file then decodes, or is rejected with the decoder's message as the detail.
+_QUIET = (
+    (Image.DecompressionBombWarning, r"PIL\."),
+    (UserWarning, r"PIL\.TiffImagePlugin"),
+)
+_QUIET_FILTERS = tuple(("ignore", None, category, re.compile(module), 0) for category, module in _QUIET)
+
+
+def _quiet_pillow_warnings() -> None:
+    """Install the filters above if missing: a caller's catch_warnings() may have undone them."""
+    if not all(entry in warnings.filters for entry in _QUIET_FILTERS):
+        for category, module in _QUIET:
+            warnings.filterwarnings("ignore", category=category, module=module)
+
+
+# Containers we decode. Figures arrive as these; the long tail of Pillow plugins (game
+# textures, scientific rasters, formats without a magic number) would mostly misidentify
+# junk and widen the attack surface on untrusted bytes, so a match there is "unsupported".
+DECODED_FORMATS = frozenset(
+    {"JPEG", "MPO", "PNG", "GIF", "TIFF", "BMP", "WEBP", "JPEG2000", "PPM", "PSD", "AVIF"}
+)
+# Exceptions with which a Pillow plugin says "this file is not in my format".
+_NOT_MY_FORMAT = (SyntaxError, IndexError, TypeError, struct.error)
+# Exceptions with which a decoder says "the data is damaged or ends early".
+# (KeyError and ZeroDivisionError: what some plugins raise on nonsensical header fields.)
+_DAMAGED = (
+    OSError,
+    SyntaxError,
+    EOFError,
+    ValueError,
+    IndexError,
+    KeyError,
+    ZeroDivisionError,
+    struct.error,
+    zlib.error,
+)
+_UNSUPPORTED_HINTS = ("not available", "not supported", "unsupported", "unknown raw mode", "ghostscript")
+
+# Leading bytes of raster formats we decode: a file that starts like one but cannot be
+# opened is damaged, not "some other file".
+_RASTER_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*", b"BM")
+# Image formats we cannot rasterise (vector, or codecs absent from Pillow).
+_UNSUPPORTED_MAGIC = (b"%PDF", b"%!PS", b"\xc5\xd0\xd3\xc6", b"\xff\x0a", b"\x00\x00\x00\x0cJXL ")
+_UNSUPPORTED_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"jxl ")
+
+_TRANSPOSE_ORIENTATIONS = frozenset(range(2, 9))
+_WHITE = {"L": 255, "RGB": (255, 255, 255)}
+
+
+class ImageRejected(Exception):
+    """A figure file the pipeline drops, with a reason from ``pmc15m.reasons``."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@functools.cache
+def _plugins() -> tuple[str, ...]:
+    """Register every Pillow plugin once; return the formats in Pillow's probing order."""
+    Image.init()
+    return tuple(Image.ID)
+
+
+def open_image(data: bytes) -> ImageFile.ImageFile:
+    """Identify ``data`` and read its header only, without Pillow's global pixel limit."""
+    _quiet_pillow_warnings()
+    fp = io.BytesIO(data)
+    prefix = data[:16]
+    missing_codec = ""
+    for fmt in _plugins():
+        factory, accept = Image.OPEN[fmt]
+        if accept is None:  # formats without a magic number would claim arbitrary bytes
+            continue
+        fp.seek(0)
+        try:
+            verdict = accept(prefix)
+            if isinstance(verdict, str):  # Pillow knows the format but lacks its codec
+                missing_codec = verdict
+            if not verdict or isinstance(verdict, str):
+                continue
+            img = factory(fp, "")
+        except _NOT_MY_FORMAT:
+            continue
+        except Image.DecompressionBombError as exc:
+            raise ImageRejected(reasons.IMAGE_TOO_LARGE, str(exc)) from None
+        except _DAMAGED as exc:
+            raise ImageRejected(reasons.IMAGE_TRUNCATED, f"{fmt} header: {exc}") from None
+        if img.format not in DECODED_FORMATS:
+            raise ImageRejected(reasons.IMAGE_UNSUPPORTED, f"format {img.format}")
+        return img
+    if missing_codec:
+        raise ImageRejected(reasons.IMAGE_UNSUPPORTED, missing_codec)
+    raise ImageRejected(sniff_unidentified(data), f"unidentified, starts {data[:12]!r}")
+
+
+def sniff_unidentified(data: bytes) -> str:
+    """The reason for bytes no plugin could open: damaged image, other image, or not one."""
+    head = data[:1024].lstrip()
+    if _declares_zero_size(data):
+        return reasons.IMAGE_UNSUPPORTED
+    if data.startswith(_RASTER_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return reasons.IMAGE_TRUNCATED
+    if head.startswith(_UNSUPPORTED_MAGIC) or (data[4:8] == b"ftyp" and data[8:12] in _UNSUPPORTED_BRANDS):
+        return reasons.IMAGE_UNSUPPORTED
+    if b"<svg" in head[:1024].lower():
+        return reasons.IMAGE_UNSUPPORTED
+    return reasons.IMAGE_NOT_IMAGE
+
+
+def _declares_zero_size(data: bytes) -> bool:
+    """Whether a PNG or GIF header declares a zero side (Pillow refuses to open those)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+    elif data.startswith((b"GIF87a", b"GIF89a")) and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+    else:
+        return False
+    return width == 0 or height == 0
+
+
+def check_size(img: Image.Image, max_pixels: int) -> None:
+    """Refuse bombs and degenerate images from the header, before decoding."""
+    width, height = img.size
+    if width <= 0 or height <= 0:
+        raise ImageRejected(reasons.IMAGE_UNSUPPORTED, f"degenerate size {width}x{height}")
+    if width * height > max_pixels:
+        raise ImageRejected(reasons.IMAGE_TOO_LARGE, f"{width}x{height} > {max_pixels} pixels")
+
+
+def load_pixels(img: ImageFile.ImageFile) -> None:
+    """Decode the (first frame's) pixels; truncated data raises instead of padding grey."""
+    try:
+        img.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(reasons.IMAGE_TOO_LARGE, str(exc)) from None
+    except _DAMAGED as exc:
+        message = str(exc)
+        unsupported = any(hint in message.lower() for hint in _UNSUPPORTED_HINTS)
+        reason = reasons.IMAGE_UNSUPPORTED if unsupported else reasons.IMAGE_TRUNCATED
+        raise ImageRejected(reason, f"{img.format} {img.mode}: {type(exc).__name__}: {message}") from None
+
+
+def orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1 = as stored); a damaged EXIF block counts as 1."""
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except (SyntaxError, ValueError, TypeError, KeyError, IndexError, OSError, struct.error):
+        return 1
+    return value if isinstance(value, int) and value in _TRANSPOSE_ORIENTATIONS else 1
+
+
+def apply_orientation(img: Image.Image, value: int) -> Image.Image:
+    """Rotate/flip to display orientation; only when needed, as exif_transpose copies."""
+    if value == 1:
+        return img
+    try:
+        return ImageOps.exif_transpose(img)
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
+        return img
+
+
+def to_working_mode(img: Image.Image) -> Image.Image:
+    """8-bit L, LA, RGB, RGBA or CMYK: the modes that resize well and convert losslessly.
+
+    Alpha stays until after the resize (Pillow resizes premultiplied, so compositing on
+    white afterwards is equivalent and touches fewer pixels); CMYK likewise stays for the
+    colour-managed conversion.
+    """
+    mode = img.mode
+    has_key = "transparency" in img.info
+    if (mode in ("L", "RGB", "P") and has_key) or mode == "PA":
+        return img.convert("RGBA")
+    if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        return img
+    if mode == "1":
+        return img.convert("L")
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        return high_depth_to_l(img)
+    if mode in ("La", "RGBa"):
+        return img.convert(mode.upper())
+    try:
+        return img.convert("RGB")
+    except ValueError as exc:
+        raise ImageRejected(reasons.IMAGE_UNSUPPORTED, f"mode {mode}: {exc}") from None
+
+
+def high_depth_to_l(img: Image.Image) -> Image.Image:
+    """Scale 16-bit (or int/float) grey to 8 bits over its range, instead of clipping.
+
+    Pillow's own conversion clips values above 255, turning a 16-bit figure white.
+    Unsigned 16-bit data maps its full 0..65535 range linearly (what the bit depth
+    declares); wider or float data has no declared range, so it is stretched min..max.
+    """
+    arr = np.asarray(img)
+    if arr.dtype.kind in "ui" and arr.min() >= 0 and arr.max() <= 65535:
+        scaled = (arr.astype(np.uint32) * 255 + 32767) // 65535
+    else:
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        span = hi - lo if hi > lo else 1.0
+        scaled = np.nan_to_num((arr.astype(np.float64) - lo) * (255.0 / span) + 0.5)
+    return Image.fromarray(scaled.clip(0, 255).astype(np.uint8))
+
+
+def to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """The final RGB pixels: colour-managed, alpha composited on white."""
+    if img.mode in ("LA", "RGBA"):
+        base = img.mode[:-1]
+        flat = Image.new(base, img.size, _WHITE[base])
+        flat.paste(img.convert(base), (0, 0), img.getchannel("A"))
+        img = flat
+    if img.mode in ("CMYK", "RGB") and icc:
+        transform = _to_srgb_transform(icc, img.mode)
+        if transform is not None:
+            try:
+                return transform.apply(img)
+            except (ImageCms.PyCMSError, ValueError, OSError) as exc:
+                log.debug("ICC transform failed (%s); converting without it", exc)
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+@functools.lru_cache(maxsize=32)
+def _to_srgb_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A cached transform from an embedded profile to sRGB, or None when not needed/usable.
+
+    Building a transform costs milliseconds, and a corpus reuses a handful of profiles.
+    RGB images already tagged sRGB are left alone: converting them would cost time for
+    no visible change.
+    """
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if mode == "RGB" and "srgb" in ImageCms.getProfileDescription(source).lower():
+            return None
+        return ImageCms.buildTransform(source, _srgb_profile(), mode, "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError) as exc:
+        log.debug("unusable embedded ICC profile for %s: %s", mode, exc)
+        return None
+
+
+@functools.cache
+def _srgb_profile() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

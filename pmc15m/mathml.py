@@ -1,0 +1,306 @@
+"""MathML and TeX formulas as readable linear text.
+
+A CLIP caption is plain text, so a formula must become something a tokenizer can read
+(``E_k − E_1``, ``(a + b)/(c + d)``, ``sqrt(x)``) rather than vanish, which is what most
+caption extractors do with ``<mml:math>``. The output is meant for reading, not for
+round-tripping: it is close to the linear notation people type, with parentheses only
+where a sub- or superscript, fraction part or root spans more than one token.
+
+Elements are matched by local name, so MathML works with the MathML namespace, with a
+prefix, or with none at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from lxml import etree
+
+_WS = re.compile(r"\s+")
+_SINGLE_TOKEN = re.compile(r"^(?:[\w.′″'∞∂]+|.)$")
+_INVISIBLE = dict.fromkeys(map(ord, "\u2061\u2062\u2063\u2064\u200b"), None)
+# Operators written with a space on each side when they stand between two operands.
+_SPACED_OPS = frozenset("=<>+−-×±∓≤≥≈≠≡∼~∝→←↔⇒⇐⇔∈∉⊂⊃⊆⊇∪∩∧∨≪≫≅≃⊥∥÷") | {"<=", ">=", "!=", "=="}
+# Items kept apart from a neighbouring operand by a space: "x^2 y", "Γ 1/(2β)", "is x".
+_SPACED_ITEMS = frozenset(
+    {"msub", "msup", "msubsup", "munder", "mover", "munderover", "mmultiscripts", "mfrac", "mtext"}
+)
+# Operators after which the next operator is binary again (a closed group, a factorial, a prime).
+_POSTFIX = frozenset(")]}⟩⌋⌉!′″'")
+_TRAILING_SPACE_OPS = frozenset(",;")
+_ACCENTS = {
+    "^": "hat",
+    "ˆ": "hat",
+    "\u0302": "hat",
+    "~": "tilde",
+    "˜": "tilde",
+    "\u0303": "tilde",
+    "¯": "bar",
+    "‾": "bar",
+    "_": "bar",
+    "\u0304": "bar",
+    "→": "vec",
+    "⃗": "vec",
+    "˙": "dot",
+    "\u0307": "dot",
+    "¨": "ddot",
+}
+
+
+def localname(el: etree._Element) -> str:
+    """The element's tag without namespace ("" for comments and processing instructions)."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(el: etree._Element) -> list[etree._Element]:
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def _token(el: etree._Element) -> str:
+    text = "".join(el.itertext()).translate(_INVISIBLE)
+    return _WS.sub(" ", text).strip()
+
+
+def _group(text: str) -> str:
+    """``text`` as one operand: bare when a single token, else parenthesised."""
+    text = text.strip()
+    if not text or _SINGLE_TOKEN.match(text):
+        return text
+    if text[0] in "([{" and _balanced_wrap(text):
+        return text
+    return f"({text})"
+
+
+def _balanced_wrap(text: str) -> bool:
+    """True when the first bracket of ``text`` closes at its last character."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and i != len(text) - 1:
+                return False
+    return depth == 0
+
+
+def _row(el: etree._Element) -> str:
+    """Children in sequence; operators spaced as binary only where they follow an operand."""
+    out: list[str] = []
+    prev_operand = False
+    prev_name = ""
+    for child in _children(el):
+        name = localname(child)
+        text = linearize_node(child)
+        if not text:
+            continue
+        if name == "mo":
+            out.append(_operator(text, prev_operand))
+            prev_operand = text in _POSTFIX
+        else:
+            if out and _needs_space(out[-1], text, name, prev_name):
+                out.append(" ")
+            out.append(text)
+            prev_operand = True
+        prev_name = name
+    return "".join(out)
+
+
+def _operator(text: str, prev_operand: bool) -> str:
+    if text in _TRAILING_SPACE_OPS:
+        return text + " "
+    if text in _SPACED_OPS and prev_operand:
+        return f" {text} "
+    return text
+
+
+def _needs_space(before: str, text: str, name: str, prev_name: str) -> bool:
+    """Keep function names (``sin x``), text, scripts and fractions apart from a neighbouring operand."""
+    if before.endswith(" ") or not before[-1:].isalnum() or not text[:1].isalnum():
+        return False
+    if name in _SPACED_ITEMS or prev_name in _SPACED_ITEMS:
+        return True
+    last_word = re.search(r"[A-Za-z]+$", before)
+    return last_word is not None and len(last_word.group()) > 1
+
+
+def _script(el: etree._Element) -> str:
+    kids = [linearize_node(c) for c in _children(el)]
+    name = localname(el)
+    if not kids:
+        return ""
+    base = _group(kids[0]) if " " in kids[0].strip() else kids[0]
+    if name == "msub" and len(kids) >= 2:
+        return f"{base}_{_group(kids[1])}"
+    if name == "msup" and len(kids) >= 2:
+        return f"{base}^{_group(kids[1])}"
+    if name == "msubsup" and len(kids) >= 3:
+        return f"{base}_{_group(kids[1])}^{_group(kids[2])}"
+    return "".join(kids)
+
+
+def _under_over(el: etree._Element) -> str:
+    kids = _children(el)
+    if not kids:
+        return ""
+    base = linearize_node(kids[0])
+    name = localname(el)
+    if name in ("mover", "munder") and len(kids) >= 2:
+        mark = _token(kids[1])
+        if mark in _ACCENTS:
+            return f"{_ACCENTS[mark]}({base})"
+        sep = "^" if name == "mover" else "_"
+        return f"{base}{sep}{_group(linearize_node(kids[1]))}"
+    if name == "munderover" and len(kids) >= 3:
+        return f"{base}_{_group(linearize_node(kids[1]))}^{_group(linearize_node(kids[2]))}"
+    return base
+
+
+def _frac(el: etree._Element) -> str:
+    kids = [linearize_node(c) for c in _children(el)]
+    if len(kids) < 2:
+        return "".join(kids)
+    return f"{_group(kids[0])}/{_group(kids[1])}"
+
+
+def _sqrt(el: etree._Element) -> str:
+    return f"sqrt({_row(el)})"
+
+
+def _root(el: etree._Element) -> str:
+    kids = [linearize_node(c) for c in _children(el)]
+    if len(kids) < 2:
+        return f"sqrt({''.join(kids)})"
+    return f"sqrt[{kids[1]}]({kids[0]})"
+
+
+def _fenced(el: etree._Element) -> str:
+    open_, close = el.get("open", "("), el.get("close", ")")
+    seps = (el.get("separators", ",") or "").replace(" ", "")
+    parts = [linearize_node(c) for c in _children(el)]
+    out = ""
+    for i, part in enumerate(parts):
+        if i:
+            sep = seps[min(i - 1, len(seps) - 1)] if seps else ""
+            out += sep + (" " if sep in ",;" else "")
+        out += part
+    return f"{open_}{out}{close}"
+
+
+def _table(el: etree._Element) -> str:
+    """A matrix as ``[a, b; c, d]``: rows by semicolons, cells by commas."""
+    rows = []
+    for row in _children(el):
+        cells = _children(row)
+        if localname(row) == "mlabeledtr" and cells:
+            cells = cells[1:]  # the first cell is the equation label
+        rows.append(", ".join(linearize_node(c) for c in cells))
+    return "[" + "; ".join(rows) + "]"
+
+
+def _multiscripts(el: etree._Element) -> str:
+    kids = _children(el)
+    if not kids:
+        return ""
+    out = linearize_node(kids[0])
+    pre = ""
+    scripts = kids[1:]
+    names = [localname(k) for k in scripts]
+    if "mprescripts" in names:
+        cut = names.index("mprescripts")
+        pre = _pairs(scripts[cut + 1 :])
+        scripts = scripts[:cut]
+    return pre + out + _pairs(scripts)
+
+
+def _pairs(scripts: list[etree._Element]) -> str:
+    out = ""
+    for i in range(0, len(scripts) - 1, 2):
+        sub, sup = linearize_node(scripts[i]), linearize_node(scripts[i + 1])
+        out += (f"_{_group(sub)}" if sub else "") + (f"^{_group(sup)}" if sup else "")
+    return out
+
+
+def _semantics(el: etree._Element) -> str:
+    kids = [c for c in _children(el) if not localname(c).startswith("annotation")]
+    return linearize_node(kids[0]) if kids else ""
+
+
+def _first_child(el: etree._Element) -> str:
+    kids = _children(el)
+    return linearize_node(kids[0]) if kids else ""
+
+
+def _mtext(el: etree._Element) -> str:
+    text = "".join(el.itertext()).translate(_INVISIBLE)
+    return _WS.sub(" ", text)
+
+
+_HANDLERS: dict[str, Callable[[etree._Element], str]] = {
+    "mi": _token,
+    "mn": _token,
+    "mo": _token,
+    "ms": lambda el: f'"{_token(el)}"',
+    "mtext": _mtext,
+    "mspace": lambda el: " ",
+    "mphantom": lambda el: "",
+    "none": lambda el: "",
+    "mprescripts": lambda el: "",
+    "mglyph": lambda el: el.get("alt", ""),
+    "annotation": lambda el: "",
+    "annotation-xml": lambda el: "",
+    "msub": _script,
+    "msup": _script,
+    "msubsup": _script,
+    "munder": _under_over,
+    "mover": _under_over,
+    "munderover": _under_over,
+    "mfrac": _frac,
+    "msqrt": _sqrt,
+    "mroot": _root,
+    "mfenced": _fenced,
+    "mtable": _table,
+    "mtd": _row,
+    "mmultiscripts": _multiscripts,
+    "semantics": _semantics,
+    "maction": _first_child,
+}
+
+
+def linearize_node(el: etree._Element) -> str:
+    """One MathML element as linear text; unknown containers read as a row."""
+    handler = _HANDLERS.get(localname(el), _row)
+    return handler(el)
+
+
+def linearize(math: etree._Element) -> str:
+    """A ``<math>`` element as one line of readable text, whitespace normalised."""
+    return _WS.sub(" ", linearize_node(math)).strip()
+
+
+_TEX_DOC = re.compile(r"\\begin\{document\}(.*?)\\end\{document\}", re.S)
+_TEX_DELIMS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"))
+_TEX_PREAMBLE = re.compile(
+    r"\\(?:documentclass|usepackage)(?:\[[^\]]*\])?\{[^}]*\}|\\setlength\{[^}]*\}\{[^}]*\}"
+)
+
+
+def clean_tex(tex: str) -> str:
+    """TeX source as ``$…$``: document wrappers and display delimiters removed.
+
+    PMC wraps many formulas in a whole ``\\documentclass … \\begin{document} $$…$$
+    \\end{document}`` file; a caption needs only the formula itself.
+    """
+    match = _TEX_DOC.search(tex)
+    body = match.group(1) if match else _TEX_PREAMBLE.sub(" ", tex)
+    body = body.strip()
+    for start, end in _TEX_DELIMS:
+        if body.startswith(start) and body.endswith(end) and len(body) >= len(start) + len(end):
+            body = body[len(start) : len(body) - len(end)].strip()
+            break
+    body = _WS.sub(" ", body)
+    return f"${body}$" if body else ""
