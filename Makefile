@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: setup
+	rm -rf $(DEMO_CORPUS)
 	$(PY) -m pmc15m make-corpus --output $(DEMO_CORPUS) --seed 0
 	$(PY) -m pmc15m build --source $(DEMO_CORPUS) --output $(DEMO_OUT) --overwrite
 

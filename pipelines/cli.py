@@ -164,10 +164,23 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+class _QuietOptionalDeps(logging.Filter):
+    """Drops Beam's import-time warning about Google Cloud client libraries we never use."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("apitools not found")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_QuietOptionalDeps())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args, extra = parser.parse_known_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.log_level)
     try:
         if args.command == "build":
             return run_build_command(args, extra)

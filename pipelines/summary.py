@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pmc15m.splits import SPLITS
+
 
 def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str:
     c = manifest["counts"]
@@ -21,7 +23,8 @@ def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str
     for level, by_reason in c["rejected_by_reason"].items():
         for reason, n in by_reason.items():
             lines.append(f"    {level:<7} {reason:<24} {n:>7,}")
-    for split, info in manifest["splits"].items():
+    for split in SPLITS:
+        info = manifest["splits"].get(split, {"samples": 0, "shards": 0})
         lines.append(f"  {split:<10} {info['samples']:>9,} samples in {info['shards']} shard(s)")
     lines.append(f"  written to {output} (rejects/ {c['rejects_written']:,} rows, manifest.json)")
     return "\n".join(lines) + "\n"

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import defaultdict
 from typing import Any
 
 from pmc15m import __version__
 from pmc15m.config import BuildConfig
 from pmc15m.shards import write_json_atomic
+from pmc15m.splits import SPLITS
 
 MANIFEST = "manifest.json"
 
@@ -63,8 +63,12 @@ def finish_build(
     counts: dict[str, int],
     rejects_written: int,
 ) -> str:
-    """Write every split's ``sizes.json`` and then ``manifest.json``; return the manifest path."""
-    splits: dict[str, dict[str, int]] = defaultdict(dict)
+    """Write every split's ``sizes.json`` and then ``manifest.json``; return the manifest path.
+
+    An empty split still gets its folder and an empty ``sizes.json``, so a consumer that
+    globs ``validation/`` on a small build finds a valid, empty split rather than nothing.
+    """
+    splits: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
     for stat in shard_stats:
         splits[stat["split"]][f"{stat['name']}.tar"] = stat["count"]
     for split, sizes in splits.items():
@@ -75,7 +79,7 @@ def finish_build(
     doc["counts"]["rejects_written"] = rejects_written
     doc["splits"] = {
         split: {"samples": sum(sizes.values()), "shards": len(sizes)}
-        for split, sizes in sorted(splits.items())
+        for split, sizes in splits.items()
     }
     path = os.path.join(output, MANIFEST)
     write_json_atomic(path, doc)

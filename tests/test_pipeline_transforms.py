@@ -99,6 +99,7 @@ def test_write_dataset_writes_shards_rejects_sizes_and_manifest(tmp_path):
     sizes = json.loads((tmp_path / "train" / "sizes.json").read_text())
     assert sum(sizes.values()) == 10 and len(sizes) == 3  # ceil(10 / 4) shards
     assert json.loads((tmp_path / "test" / "sizes.json").read_text()) == {"00000.tar": 1}
+    assert json.loads((tmp_path / "validation" / "sizes.json").read_text()) == {}
     manifest = read_manifest(str(tmp_path))
     assert manifest["counts"]["samples_kept"] == 11
     assert manifest["counts"]["rejected_by_reason"] == {
@@ -107,4 +108,8 @@ def test_write_dataset_writes_shards_rejects_sizes_and_manifest(tmp_path):
     }
     assert manifest["counts"]["articles_listed"] == 13
     assert manifest["counts"]["rejects_written"] == 2
-    assert manifest["splits"] == {"test": {"samples": 1, "shards": 1}, "train": {"samples": 10, "shards": 3}}
+    assert manifest["splits"] == {
+        "train": {"samples": 10, "shards": 3},
+        "validation": {"samples": 0, "shards": 0},
+        "test": {"samples": 1, "shards": 1},
+    }
