@@ -161,6 +161,9 @@ class Sample:
     journal: str = ""
     year: int | None = None
     license_code: str = ""
+    license_url: str = ""
+    article_type: str = ""
+    subjects: list[str] = field(default_factory=list)
     citation: str = ""
     # image facts
     source_key: str = ""
@@ -175,6 +178,12 @@ class Sample:
     height: int | None = None
     out_bytes: int | None = None
     phash: str = ""
+    pixel_sha256: str = ""
+    pixel_std: float | None = None
+    # deduplication
+    cluster_id: str = ""
+    cluster_size: int | None = None
+    duplicate_of: str = ""
     # provenance and routing
     metadata_etag: str = ""
     build_id: str = ""

@@ -51,6 +51,8 @@ def _compatible(annotation: object, dtype: pa.DataType) -> bool:
         return pa.types.is_string(dtype)
     if annotation is int:
         return pa.types.is_integer(dtype)
+    if annotation is float:
+        return pa.types.is_floating(dtype)
     if origin is list and pa.types.is_list(dtype):
         (item,) = typing.get_args(annotation)
         value_type = dtype.value_type
