@@ -7,6 +7,7 @@ Options the build does not know are handed to Beam (``--runner``, ``--direct_num
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import shutil
@@ -18,6 +19,9 @@ from pmc15m.config import LICENSE_PRESETS, BuildConfig, FilterConfig, ImageConfi
 from pmc15m.sources.base import SourceError
 
 log = logging.getLogger("pmc15m")
+
+# Modules with a ``register(commands)`` adding one subcommand each (kept light to import).
+_SUBCOMMAND_MODULES: tuple[str, ...] = ()
 
 # Folders a previous build wrote; --overwrite removes exactly these, nothing else.
 _OUTPUT_PARTS = ("train", "validation", "test", "rejects", "report", "manifest.json")
@@ -100,6 +104,12 @@ def make_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--output", required=True, help="directory to write the corpus into")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--articles", type=_positive_int, default=60, help="number of articles")
+    corpus.set_defaults(handler=run_corpus_command)
+    build.set_defaults(handler=run_build_command)
+    # Further subcommands live in their own modules, each with a ``register(commands)`` that
+    # adds its parser and sets ``handler`` to a ``(args, extra) -> int`` function.
+    for module in _SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     return parser
 
 
@@ -164,6 +174,14 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+    from pmc15m.corpus.generator import main as corpus_main
+
+    return corpus_main(["--output", args.output, "--seed", str(args.seed), "--articles", str(args.articles)])
+
+
 class _QuietOptionalDeps(logging.Filter):
     """Drops Beam's import-time warning about Google Cloud client libraries we never use."""
 
@@ -182,15 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     _configure_logging(args.log_level)
     try:
-        if args.command == "build":
-            return run_build_command(args, extra)
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        from pmc15m.corpus.generator import main as corpus_main
-
-        return corpus_main(
-            ["--output", args.output, "--seed", str(args.seed), "--articles", str(args.articles)]
-        )
+        return args.handler(args, extra)
     except SourceError as exc:
         parser.exit(2, f"pmc15m: error: {exc}\n")
     return 1
