@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEMO_CORPUS ?= demo-corpus
 DEMO_OUT ?= demo-out
 PYTEST_WORKERS ?= 2
+CHROMIUM ?= /usr/bin/chromium
+SCREENSHOT ?= report-screenshot.png
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench lint clean report-screenshot
 
 setup: $(STAMP)
 
@@ -33,5 +35,17 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Renders the demo build's report.html in headless Chromium (installed with apt-get if missing;
+# not part of CI) so a person can look at it: $(SCREENSHOT).
+report-screenshot: setup
+	test -f $(DEMO_OUT)/manifest.json || $(MAKE) demo
+	$(PY) -m pmc15m report $(DEMO_OUT)
+	test -x $(CHROMIUM) || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+		--window-size=1200,5600 --screenshot=$(abspath $(SCREENSHOT)) \
+		file://$(abspath $(DEMO_OUT))/report/report.html
+	@echo "screenshot: $(SCREENSHOT)"
+
 clean:
-	rm -rf $(DEMO_CORPUS) $(DEMO_OUT) bench-out .pytest_cache .ruff_cache
+	rm -rf $(DEMO_CORPUS) $(DEMO_OUT) bench-out .pytest_cache .ruff_cache $(SCREENSHOT)

@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark and print its table.
 
-``python -m benchmarks.run [--only NAME ...]``; names: build, parse, images.
+``python -m benchmarks.run [--only NAME ...]``; names: see SUITES.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ SUITES = {
     "parse": "benchmarks.bench_parse",
     "images": "benchmarks.bench_images",
     "build": "benchmarks.bench_build",
+    "dedup": "benchmarks.bench_dedup",
+    "fetch": "benchmarks.bench_fetch",
+    "publish": "benchmarks.bench_publish",
 }
 
 

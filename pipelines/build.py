@@ -6,18 +6,25 @@ location or a missing inventory is a one-line error rather than a failed job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.dedup import Deduplicate
 from pipelines.stages import ProcessArticles
 from pipelines.write import WriteDataset
+from pmc15m import fs, journal, progress
 from pmc15m.config import BuildConfig
+from pmc15m.fs import FsOptions
 from pmc15m.jats import ParseConfig
 from pmc15m.manifest import manifest_header, read_manifest
+from pmc15m.report import write_report
+from pmc15m.selection import Selection
 from pmc15m.sources.base import open_source
+from pmc15m.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +39,30 @@ def build_pipeline(
     config: BuildConfig,
     parse_config: ParseConfig,
     inventory_date: str | None = None,
+    fs_options: FsOptions | None = None,
+    selection: Selection | None = None,
+    source_options: SourceOptions | None = None,
+    work_dir: str | None = None,
 ) -> beam.PCollection:
-    """Add the whole build to ``pipeline``; returns the PCollection of the manifest path."""
+    """Add the whole build to ``pipeline``; returns the PCollection of the manifest path.
+
+    ``work_dir``: where the expensive stages journal their results, so a killed build
+    started again resumes (``pmc15m.journal``); None keeps no journal.
+    """
     results = (
         pipeline
         | "InventoryParts" >> beam.Create(part_keys)
-        | "ProcessArticles" >> ProcessArticles(location, inventory_date, config, parse_config)
+        | "ProcessArticles"
+        >> ProcessArticles(
+            location, inventory_date, config, parse_config, selection, source_options, work_dir=work_dir
+        )
     )
+    # Duplicates and boilerplate leave the kept samples and join the other rejects.
+    unique = results["samples"] | "Deduplicate" >> Deduplicate(config.dedup)
+    rejects = (results["rejects"], unique["rejects"]) | "WithDuplicates" >> beam.Flatten()
+    results = {**results, "samples": unique["samples"], "rejects": rejects}
     return results | "WriteDataset" >> WriteDataset(
-        output, header["build_id"], config.shard_size, config.reject_shard_size, header
+        output, header["build_id"], config.shard_size, config.reject_shard_size, header, fs_options
     )
 
 
@@ -52,15 +74,30 @@ def run_build(
     *,
     parse_config: ParseConfig | None = None,
     inventory_date: str | None = None,
+    fs_options: FsOptions | None = None,
+    selection: Selection | None = None,
+    source_options: SourceOptions | None = None,
+    keep_work: bool = False,
 ) -> dict[str, Any]:
-    """Run a complete build and return its manifest."""
-    source = open_source(location, inventory_date)
+    """Run a complete build, then write its report; return its manifest.
+
+    Results journaled under ``<output>/_work/<build_id>/`` by an earlier, killed attempt
+    with the same build id are reused; ``_work/`` is removed last unless ``keep_work``.
+    """
+    if parse_config is not None:  # the parse settings are part of the build id
+        config = dataclasses.replace(config, parse=parse_config)
+    fs.configure(fs_options)
+    progress.reset()
+    source = open_source(location, inventory_date, source_options)
     part_keys = source.inventory_parts()
     snapshot = source.snapshot()
     inventory_date = snapshot.get("inventory_date", inventory_date)
-    header = manifest_header(config, snapshot)
+    selection = selection or Selection()
+    header = manifest_header(config, snapshot, selection.describe())
     header["source_location"] = location
     log.info("building %s from %s (inventory %s, %d parts)", output, location, inventory_date, len(part_keys))
+    work_dir = journal.work_dir(output, header["build_id"])
+    journal.mark_started(work_dir)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
         build_pipeline(
             pipeline,
@@ -69,7 +106,15 @@ def run_build(
             part_keys=part_keys,
             header=header,
             config=config,
-            parse_config=parse_config or ParseConfig(),
+            parse_config=config.parse,
             inventory_date=inventory_date,
+            fs_options=fs_options,
+            selection=selection,
+            source_options=source_options,
+            work_dir=work_dir,
         )
-    return read_manifest(output)
+    manifest = read_manifest(output)
+    write_report(output, manifest)
+    if not keep_work:
+        journal.remove_work(output)
+    return manifest

@@ -12,71 +12,110 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.pvalue import TaggedOutput
 
-from pmc15m import reasons, stages
+from pipelines.fetch import Batch, PooledSourceDoFn, batch_size
+from pipelines.journal import journaled
+from pipelines.portable import Routed, Routes
+from pipelines.select import NOT_SELECTED, SelectArticles
+from pmc15m import progress, reasons, stages
 from pmc15m.config import BuildConfig
-from pmc15m.inventory import parse_inventory_part
 from pmc15m.jats import ParseConfig
-from pmc15m.record import ArticleMeta, ArticleVersion, Sample
-from pmc15m.sources.base import open_source
+from pmc15m.record import ArticleMeta, ArticleVersion, ParsedArticle, Sample
+from pmc15m.selection import Selection
+from pmc15m.sources.options import SourceOptions
 
 REJECTS = "rejects"
 NAMESPACE = "pmc15m"
 
 
-def _reject(sample: Sample) -> TaggedOutput:
+def _reject(sample: Sample) -> Routed:
     Metrics.counter(NAMESPACE, f"rejected_{sample.reject_reason}").inc()
-    return TaggedOutput(REJECTS, sample)
+    return Routed(REJECTS, sample)
 
 
-class _SourceDoFn(beam.DoFn):
-    """A DoFn that reads from the build's source, opened once per worker."""
+class _SourceDoFn(PooledSourceDoFn):
+    """Reads from the build's source (opened once per worker), many reads in flight.
 
-    def __init__(self, location: str, inventory_date: str | None, config: BuildConfig) -> None:
-        self.location = location
-        self.inventory_date = inventory_date
+    Each takes the groups ``Batch`` makes: ``work`` runs on the pool's threads, ``emit``
+    routes and counts in the bundle's thread (``pipelines.fetch``), which also hands the
+    source's own counts (retries, ignored tar members ...) to Beam metrics.
+    """
+
+    def __init__(
+        self, location: str, inventory_date: str | None, config: BuildConfig, options: SourceOptions | None
+    ) -> None:
+        super().__init__(location, inventory_date, options)
         self.config = config
-        self.source: Any = None
-
-    def setup(self) -> None:
-        self.source = open_source(self.location, self.inventory_date)
 
 
 class _ReadInventoryPartFn(_SourceDoFn):
-    def process(self, part_key: str) -> Iterator[ArticleVersion]:
-        yield from parse_inventory_part(self.source.read(part_key))
+    def work(self, part_key: str) -> list[ArticleVersion]:
+        return list(self.source.list_part(part_key))
+
+    def emit(self, versions: list[ArticleVersion]) -> Iterator[ArticleVersion]:
+        yield from versions
 
 
 class _ReadMetadataFn(_SourceDoFn):
-    def process(self, version: ArticleVersion) -> Iterator[Any]:
-        result = stages.read_metadata(self.source, version, self.config)
+    def work(self, version: ArticleVersion) -> ArticleMeta | Sample:
+        return stages.read_metadata(self.source, version, self.config)
+
+    def emit(self, result: ArticleMeta | Sample) -> Iterator[Any]:
         yield _reject(result) if isinstance(result, Sample) else result
 
 
 class _ExtractFiguresFn(_SourceDoFn):
-    def __init__(self, location: str, inventory_date: str | None, config: BuildConfig, parse: ParseConfig):
-        super().__init__(location, inventory_date, config)
+    def __init__(
+        self,
+        location: str,
+        inventory_date: str | None,
+        config: BuildConfig,
+        options: SourceOptions | None,
+        parse: ParseConfig,
+    ):
+        super().__init__(location, inventory_date, config, options)
         self.parse = parse
         self.no_figures = Metrics.counter(NAMESPACE, "articles_without_figures")
 
-    def process(self, meta: ArticleMeta) -> Iterator[Any]:
+    def work(self, meta: ArticleMeta) -> tuple[ArticleMeta, ParsedArticle | Sample, list[Sample]]:
         article = stages.read_article(self.source, meta, self.parse)
+        if isinstance(article, Sample):
+            return meta, article, []
+        return meta, article, [stages.figure_sample(meta, article, f, self.config) for f in article.figures]
+
+    def emit(self, result: tuple[ArticleMeta, ParsedArticle | Sample, list[Sample]]) -> Iterator[Any]:
+        meta, article, samples = result
+        progress.tick("articles")
         if isinstance(article, Sample):
             yield _reject(article)
             return
-        yield TaggedOutput("parsed", meta.pmcid)
-        if not article.figures:
+        progress.tick("figures", len(samples))
+        yield Routed("parsed", meta.pmcid)
+        if not samples:
             self.no_figures.inc()
-        for figure in article.figures:
-            sample = stages.figure_sample(meta, article, figure, self.config)
+        for sample in samples:
             yield _reject(sample) if sample.reject_reason else sample
 
 
 class _AttachImageFn(_SourceDoFn):
-    def process(self, sample: Sample) -> Iterator[Any]:
-        result = stages.attach_image(self.source, sample, self.config)
+    def work(self, sample: Sample) -> Sample:
+        return stages.attach_image(self.source, sample, self.config)
+
+    def emit(self, result: Sample) -> Iterator[Any]:
+        progress.tick("images")
         yield _reject(result) if result.reject_reason else result
+
+
+def _version_key(version: ArticleVersion) -> str:
+    return f"{version.pmcid}.{version.version}"
+
+
+def _meta_key(meta: ArticleMeta) -> str:
+    return f"{meta.pmcid}.{meta.version}"
+
+
+def _sample_key(sample: Sample) -> str:
+    return sample.key
 
 
 def _newest_versions(item: tuple[str, Any]) -> Iterator[Any]:
@@ -95,38 +134,67 @@ class ProcessArticles(beam.PTransform):
     """Inventory part keys -> processed samples, with every rejection tagged.
 
     Returns a dict of PCollections: ``samples`` (kept so far), ``rejects``, and the
-    funnel stages ``listed``, ``selected``, ``gated``, ``parsed``, ``figures`` for counting.
+    funnel stages ``listed``, ``not_selected``, ``selected`` (newest versions), ``gated``,
+    ``parsed``, ``figures`` for counting.
     """
 
-    def __init__(self, location: str, inventory_date: str | None, config: BuildConfig, parse: ParseConfig):
+    def __init__(
+        self,
+        location: str,
+        inventory_date: str | None,
+        config: BuildConfig,
+        parse: ParseConfig,
+        selection: Selection | None = None,
+        options: SourceOptions | None = None,
+        work_dir: str | None = None,
+    ):
         super().__init__()
-        self.args = (location, inventory_date, config)
+        self.args = (location, inventory_date, config, options)
+        self.work_dir = work_dir  # the resume journal (pmc15m.journal); None: keep none
+        self.batch = batch_size(options)
         self.parse = parse
+        self.selection = selection or Selection()
+
+    def _journaled(self, fn: PooledSourceDoFn, stage: str, key_fn: Any) -> beam.DoFn:
+        return journaled(fn, stage, key_fn, self.work_dir)
 
     def expand(self, part_keys: beam.PCollection) -> dict[str, beam.PCollection]:
         listed = (
             part_keys
-            | "ReshuffleParts" >> beam.Reshuffle()
+            | "BatchParts" >> Batch(str, 1)
             | "ReadInventory" >> beam.ParDo(_ReadInventoryPartFn(*self.args))
         )
-        newest = (
-            listed
-            | "ByPmcid" >> beam.Map(lambda v: (v.pmcid, v))
-            | "GroupVersions" >> beam.GroupByKey()
-            | "NewestVersion" >> beam.FlatMap(_newest_versions).with_outputs(REJECTS, main="selected")
+        chosen = listed | "SelectArticles" >> SelectArticles(self.selection)
+        # Routes, not with_outputs: tagged outputs are lost on some runners (pipelines.portable).
+        newest = chosen["articles"] | "NewestVersion" >> Routes(
+            beam.FlatMap(_newest_versions), [REJECTS], main="selected"
         )
         meta = (
-            newest.selected
-            | "ReshuffleArticles" >> beam.Reshuffle()
-            | "ReadMetadata" >> beam.ParDo(_ReadMetadataFn(*self.args)).with_outputs(REJECTS, main="gated")
+            newest["selected"]
+            | "BatchArticles" >> Batch(_version_key, self.batch)
+            | "ReadMetadata"
+            >> Routes(
+                beam.ParDo(self._journaled(_ReadMetadataFn(*self.args), "metadata", _version_key)),
+                [REJECTS],
+                main="gated",
+            )
         )
-        figures = meta.gated | "ExtractFigures" >> beam.ParDo(
-            _ExtractFiguresFn(*self.args, self.parse)
-        ).with_outputs(REJECTS, "parsed", main="figures")
+        extract_fn = _ExtractFiguresFn(*self.args, self.parse)
+        extract = beam.ParDo(self._journaled(extract_fn, "articles", _meta_key))
+        figures = (
+            meta["gated"]
+            | "BatchGated" >> Batch(_meta_key, self.batch)
+            | "ExtractFigures" >> Routes(extract, [REJECTS, "parsed"], main="figures")
+        )
         images = (
-            figures.figures
-            | "ReshuffleFigures" >> beam.Reshuffle()
-            | "AttachImage" >> beam.ParDo(_AttachImageFn(*self.args)).with_outputs(REJECTS, main="samples")
+            figures["figures"]
+            | "BatchFigures" >> Batch(_sample_key, self.batch)
+            | "AttachImage"
+            >> Routes(
+                beam.ParDo(self._journaled(_AttachImageFn(*self.args), "images", _sample_key)),
+                [REJECTS],
+                main="samples",
+            )
         )
         rejects = (
             newest[REJECTS],
@@ -135,11 +203,12 @@ class ProcessArticles(beam.PTransform):
             images[REJECTS],
         ) | "AllRejects" >> beam.Flatten()
         return {
-            "samples": images.samples,
+            "samples": images["samples"],
             "rejects": rejects,
             "listed": listed,
-            "selected": newest.selected,
-            "gated": meta.gated,
-            "parsed": figures.parsed,
-            "figures": figures.figures,
+            NOT_SELECTED: chosen[NOT_SELECTED],
+            "selected": newest["selected"],
+            "gated": meta["gated"],
+            "parsed": figures["parsed"],
+            "figures": figures["figures"],
         }

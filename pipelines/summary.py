@@ -12,6 +12,7 @@ def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str
     lines = [
         f"pmc15m build {manifest['build_id']} finished in {seconds:.1f} s",
         f"  articles listed          {c['articles_listed']:>9,}",
+        f"  not selected             {c.get('articles_not_selected', 0):>9,}",
         f"  newest versions          {c['articles_newest_version']:>9,}",
         f"  passed metadata gate     {c['articles_passing_gate']:>9,}",
         f"  JATS parsed              {c['articles_parsed']:>9,}",

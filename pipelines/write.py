@@ -4,6 +4,10 @@ Shard membership is a hash of the sample key over a shard count derived from the
 size, so it is the same on any runner and in any arrival order, and no single worker ever
 has to hold or sort the whole dataset (only one shard at a time). The manifest is written
 last and doubles as the build's completion marker.
+
+No side inputs and no global combines: each split's size reaches its samples through a
+GroupByKey join, and the manifest step gathers every count onto one key, so the same graph
+runs on every runner (see ``pipelines.portable`` for why).
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from pmc15m import manifest, shards
+from pipelines.portable import Gather, JoinTotals
+from pmc15m import fs, manifest, progress, shards
 from pmc15m.record import Sample
 from pmc15m.splits import assign_shard, shard_count, shard_name
 
@@ -28,37 +33,56 @@ def _stamp(samples: Iterable[Sample], build_id: str) -> list[Sample]:
     return out
 
 
-class _WriteShardFn(beam.DoFn):
-    def __init__(self, output: str, build_id: str) -> None:
+class _OutputDoFn(beam.DoFn):
+    """A DoFn writing under ``output``; sets up the file-system layer once per worker."""
+
+    def __init__(self, output: str, build_id: str, fs_options: fs.FsOptions | None = None) -> None:
         self.output = output
         self.build_id = build_id
+        self.fs_options = fs_options
 
+    def setup(self) -> None:
+        if self.fs_options is not None:
+            fs.configure(self.fs_options)
+
+
+class _WriteShardFn(_OutputDoFn):
     def process(self, item: tuple[tuple[str, int], Iterable[Sample]]) -> Iterable[dict[str, Any]]:
         (split, index), samples = item
         directory = os.path.join(self.output, split)
         stats = shards.write_shard(directory, shard_name(index), _stamp(samples, self.build_id))
         if stats:
+            progress.tick("samples_written", stats["count"])
             yield {"split": split, "name": shard_name(index), "count": stats["count"]}
 
 
-class _WriteRejectsFn(beam.DoFn):
-    def __init__(self, output: str, build_id: str) -> None:
-        self.output = output
-        self.build_id = build_id
-
-    def process(self, item: tuple[int, Iterable[Sample]]) -> Iterable[int]:
-        index, samples = item
+class _WriteRejectsFn(_OutputDoFn):
+    def process(self, item: tuple[tuple[str, int], Iterable[Sample]]) -> Iterable[int]:
+        (_, index), samples = item
         directory = os.path.join(self.output, REJECTS_DIR)
         yield shards.write_rejects(directory, shard_name(index), _stamp(samples, self.build_id))
 
 
-def _shard_of(sample: Sample, split_sizes: dict[str, int], shard_size: int) -> tuple[tuple[str, int], Sample]:
-    n_shards = shard_count(split_sizes[sample.split], shard_size)
-    return (sample.split, assign_shard(sample.key, n_shards)), sample
+def _finish_build(summary: dict[str, list[Any]], fs_options: fs.FsOptions | None, **kwargs: Any) -> str:
+    """Write sizes and the manifest from what ``Gather`` collected (shards, counts, rejects)."""
+    if fs_options is not None:
+        fs.configure(fs_options)
+    return manifest.finish_build(
+        summary.get("shards", []),
+        counts=dict(summary.get("counts", [])),
+        rejects_written=sum(summary.get("rejects_written", [])),
+        **kwargs,
+    )
 
 
-def _reject_shard_of(sample: Sample, total: int, shard_size: int) -> tuple[int, Sample]:
-    return assign_shard(sample.key, shard_count(total, shard_size)), sample
+def _sample_key(sample: Sample) -> str:
+    return sample.key
+
+
+def _shard_of(joined: tuple[str, int, Sample], shard_size: int) -> tuple[tuple[str, int], Sample]:
+    """``(group, group size, sample)`` -> ``((group, shard index), sample)``."""
+    group, size, sample = joined
+    return (group, assign_shard(sample.key, shard_count(size, shard_size))), sample
 
 
 def _reject_level(sample: Sample) -> str:
@@ -74,7 +98,13 @@ class WriteDataset(beam.PTransform):
     """
 
     def __init__(
-        self, output: str, build_id: str, shard_size: int, reject_shard_size: int, header: dict
+        self,
+        output: str,
+        build_id: str,
+        shard_size: int,
+        reject_shard_size: int,
+        header: dict,
+        fs_options: fs.FsOptions | None = None,
     ) -> None:
         super().__init__()
         self.output = output
@@ -82,6 +112,7 @@ class WriteDataset(beam.PTransform):
         self.shard_size = shard_size
         self.reject_shard_size = reject_shard_size
         self.header = header
+        self.fs_options = fs_options
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
         samples, rejects = pcolls["samples"], pcolls["rejects"]
@@ -90,42 +121,36 @@ class WriteDataset(beam.PTransform):
             | "SplitOf" >> beam.Map(lambda s: s.split)
             | "CountSplits" >> beam.combiners.Count.PerElement()
         )
+        by_split = samples | "BySplit" >> beam.Map(lambda s: (s.split, s))
         shard_stats = (
-            samples
-            | "ShardOf" >> beam.Map(_shard_of, beam.pvalue.AsDict(split_sizes), self.shard_size)
+            {"items": by_split, "totals": split_sizes}
+            | "JoinSplitSizes" >> JoinTotals(_sample_key)
+            | "ShardOf" >> beam.Map(_shard_of, self.shard_size)
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShardFn(self.output, self.build_id))
+            | "WriteShards" >> beam.ParDo(_WriteShardFn(self.output, self.build_id, self.fs_options))
         )
-        reject_total = rejects | "CountRejects" >> beam.combiners.Count.Globally()
+        all_rejects = rejects | "OneGroup" >> beam.Map(lambda s: (REJECTS_DIR, s))
+        reject_total = (
+            all_rejects | "RejectKey" >> beam.Keys() | "CountRejects" >> beam.combiners.Count.PerElement()
+        )
         written_rejects = (
-            rejects
-            | "RejectShardOf"
-            >> beam.Map(_reject_shard_of, beam.pvalue.AsSingleton(reject_total), self.reject_shard_size)
+            {"items": all_rejects, "totals": reject_total}
+            | "JoinRejectTotal" >> JoinTotals(_sample_key)
+            | "RejectShardOf" >> beam.Map(_shard_of, self.reject_shard_size)
             | "GroupRejects" >> beam.GroupByKey()
-            | "WriteRejects" >> beam.ParDo(_WriteRejectsFn(self.output, self.build_id))
-            | "SumWritten" >> beam.CombineGlobally(sum)
+            | "WriteRejects" >> beam.ParDo(_WriteRejectsFn(self.output, self.build_id, self.fs_options))
         )
-        by_reason = (
-            rejects
-            | "RejectLevel" >> beam.Map(_reject_level)
-            | "CountReasons" >> beam.combiners.Count.PerElement()
-        )
-        funnel = [
-            pcolls[name]
-            | f"Count_{name}" >> beam.combiners.Count.Globally()
-            | f"Name_{name}" >> beam.Map(lambda n, k=name: (k, n))
-            for name in ("listed", "selected", "gated", "parsed")
+        # One name per counted element; a stage with no elements is absent (counted as 0).
+        names = [
+            pcolls[name] | f"Name_{name}" >> beam.Map(lambda _, k=name: k)
+            for name in ("listed", "not_selected", "selected", "gated", "parsed")
+            if name in pcolls
         ]
-        counts = (*funnel, by_reason) | "AllCounts" >> beam.Flatten()
+        names.append(rejects | "RejectLevel" >> beam.Map(_reject_level))
+        counts = names | "AllNames" >> beam.Flatten() | "CountNames" >> beam.combiners.Count.PerElement()
         return (
-            shard_stats
-            | "CollectShards" >> beam.combiners.ToList()
+            {"shards": shard_stats, "counts": counts, "rejects_written": written_rejects}
+            | "GatherSummary" >> Gather()
             | "WriteManifest"
-            >> beam.Map(
-                manifest.finish_build,
-                output=self.output,
-                header=self.header,
-                counts=beam.pvalue.AsDict(counts),
-                rejects_written=beam.pvalue.AsSingleton(written_rejects),
-            )
+            >> beam.Map(_finish_build, self.fs_options, output=self.output, header=self.header)
         )

@@ -1,4 +1,4 @@
-"""Caption text from JATS: inline markup, whitespace, formulas, sentences, panel sub-captions.
+"""Caption text from JATS: inline markup, whitespace, formulas, label copies, sentences.
 
 Two rules decide the text. First, inline markup (``<italic>``, ``<sub>``, ``<xref>``, …)
 adds no characters: the document's own whitespace separates words, so ``total
@@ -9,20 +9,20 @@ Text and tails are both kept at every depth, which is where naive extractors los
 text (``$…$`` for TeX, linearised MathML) instead of vanishing; of ``<alternatives>`` only
 one rendering is kept, so a formula never appears twice.
 
-The module also splits captions into sentences (for body mentions) and into panel
-sub-captions (:func:`split_subcaptions`), and measures how often the latter succeeds.
+The module also removes a copy of the figure's label that some publishers repeat at the
+start of the caption (the label has its own field), and splits prose into sentences for
+body mentions (:mod:`pmc15m.mentions`). Panel sub-captions live in :mod:`pmc15m.panels`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from lxml import etree
 
-from pmc15m.mathml import clean_tex, linearize, localname
-from pmc15m.record import SubCaption
+from pmc15m.mathml import linearize, localname
+from pmc15m.texmath import clean_tex
 
 # Separated from their neighbours by a space: never part of a word on either side.
 BLOCK_TAGS = frozenset(
@@ -42,7 +42,7 @@ DROP_TAGS = frozenset(
         "supplementary-material", "chem-struct-wrap", "ref-list", "processing-meta",
     }
 )  # fmt: skip
-_WS = re.compile(r"\s+")
+# Zero-width and invisible-operator characters: no text of their own, removed.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff]")
 _BINARY_END = tuple("=<>+−×±≤≥≈≠≡∼∝→")
 _DOI_LINE = re.compile(r"^DOI:?\s*(?:https?://\S+|10\.\d+/\S+)$", re.I)
@@ -51,8 +51,14 @@ Hook = Callable[[etree._Element], str | None]
 
 
 def normalize_space(text: str) -> str:
-    """Single spaces, no invisible characters, stripped."""
-    return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
+    """Single spaces, no invisible characters, stripped.
+
+    ``str.split()`` splits on exactly the characters ``str.isspace()`` accepts (the same
+    set as ``re``'s ``\\s``, no-break spaces included) and is several times faster.
+    """
+    if not text.isascii():  # ASCII text holds no invisible characters: skip the regex
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def render_text(el: etree._Element | None, hook: Hook | None = None) -> str:
@@ -120,23 +126,45 @@ def _one_alternative(el: etree._Element, hook: Hook | None) -> str:
 def caption_parts(caption: etree._Element | None) -> tuple[str, str]:
     """``(title, full caption)`` of a ``<caption>``; the full caption starts with the title.
 
-    Every block (title, paragraphs, lists) is kept in order. eLife's boilerplate
+    Every block (title, paragraphs, lists) is kept in order, and stray inline content
+    directly in the caption reads as it would in a paragraph. eLife's boilerplate
     paragraph "DOI: http://dx.doi.org/…" is dropped: it describes the file, not the image,
     and would teach a CLIP text encoder nothing but URLs.
     """
     if caption is None:
         return "", ""
-    title = ""
+    title_el = next((c for c in caption if c.tag == "title"), None)
     parts: list[str] = [caption.text or ""]
     for child in caption:
-        if isinstance(child.tag, str):
-            text = render_text(child)
-            if child.tag == "title" and not title:
-                title = text
-            if not (child.tag == "p" and _DOI_LINE.match(text)):
-                parts.append(text)
+        if isinstance(child.tag, str) and not _is_doi_line(child):
+            _render(child, parts, None)
         parts.append(child.tail or "")
-    return title, normalize_space(" ".join(parts))
+    return render_text(title_el), normalize_space("".join(parts))
+
+
+def _is_doi_line(el: etree._Element) -> bool:
+    """eLife's "DOI: http://dx.doi.org/…" paragraph (a cheap text test first: most are not)."""
+    if el.tag != "p" or "".join(el.itertext()).lstrip()[:3].upper() != "DOI":
+        return False
+    return _DOI_LINE.match(render_text(el)) is not None
+
+
+# What may follow a label repeated at the start of a caption: "Figure 1. ", "Figure 1: ", "Fig. 2 | ".
+_AFTER_LABEL = re.compile(r"\s*[.:|—–]\s+|\s*[.:|]?$")
+
+
+def strip_label_copy(text: str, label: str) -> str:
+    """``text`` without a leading copy of ``label`` ("Figure 1. Cells" -> "Cells").
+
+    Some publishers repeat the label inside ``<caption>``; the label has its own field
+    (and ``include_label`` puts it back once). Only a copy followed by punctuation counts,
+    so prose such as "Figure 1 shows the map" keeps its subject.
+    """
+    core = label.rstrip(" .:|—–")
+    if not core or not text.startswith(core):
+        return text
+    after = _AFTER_LABEL.match(text, len(core))
+    return text[after.end() :] if after is not None else text
 
 
 # --- sentences ---------------------------------------------------------------------------
@@ -149,7 +177,7 @@ _ABBREVIATIONS = frozenset(
         "calcd", "exptl", "min", "max",
     }
 )  # fmt: skip
-_MARKERS = "\U000f0000-\U000f00ff"  # xref markers of the mention finder (see jats.py)
+_MARKERS = "\U000f0000-\U000f00ff"  # xref markers of the mention finder (see mentions.py)
 _SENTENCE_END = re.compile(rf"[.!?][\"”’)\]{_MARKERS}]*\s+(?=[\"“‘(\[{_MARKERS}]*[A-Z])")
 _LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)[.!?]$")
 
@@ -170,204 +198,3 @@ def split_sentences(text: str) -> list[str]:
     if text[start:].strip():
         sentences.append(text[start:].strip())
     return sentences
-
-
-# --- panel sub-captions --------------------------------------------------------------------
-
-_LABEL = r"[A-Za-z](?:\d{1,2})?['′]?"
-_SEP = r"(?:,\s*and\b|,|\band\b|&|–|—|-)"
-_LABELS = rf"{_LABEL}(?:\s*{_SEP}\s*{_LABEL})*"
-# "(A)", "(A–C)", "(A, B)", and runs of them: "(A)–(C)", "(A) and (D)".
-_PAREN_MARKER = re.compile(rf"\((?:{_LABELS})\)(?:\s*{_SEP}\s*\((?:{_LABELS})\))*")
-_LETTER_MARKER = re.compile(rf"(?:^|(?<=[.;!?]\s))(?P<lab>{_LABEL}(?:\s*[–—-]\s*{_LABEL})?)[.,:)](?=\s)")
-_POSITIONS = (
-    r"(?:(?:top|bottom|upper|lower|middle|center|centre)(?:[ -](?:left|right|middle|center|centre))?"
-    r"|left|right)(?:\s+panels?)?"
-)
-_WORD_MARKER = re.compile(
-    rf"(?:^|(?<=[.;!?]\s))(?:(?P<lab>{_POSITIONS}):|\((?P<plab>{_POSITIONS})\))(?=\s)", re.I
-)
-_SPLIT_LABELS = re.compile(rf"\s*({_SEP})\s*")
-
-Key = tuple[int, int]
-
-
-def _label_key(label: str) -> Key:
-    """Sort key of one panel label: ``C2`` -> (2, 2); case-folded."""
-    digits = re.sub(r"\D", "", label)
-    return ord(label[0].lower()) - ord("a"), int(digits) if digits else 0
-
-
-def _marker_label(m: re.Match[str]) -> str:
-    """The label text of a marker: ``(A)–(C)`` reads as ``A–C``, ``(A) and (D)`` as ``A and D``."""
-    lab = m.groupdict().get("lab")
-    return lab if lab is not None else m.group(0).replace("(", "").replace(")", "")
-
-
-def _label_set(text: str) -> tuple[list[Key], str] | None:
-    """Panels a marker covers, in order (ranges expanded), and its name (``A-C``, ``A,D``)."""
-    parts = _SPLIT_LABELS.split(text.strip())
-    labels, seps = parts[0::2], parts[1::2]
-    if not all(labels):
-        return None
-    keys = [_label_key(labels[0])]
-    name = labels[0]
-    for sep, label in zip(seps, labels[1:], strict=True):
-        key = _label_key(label)
-        is_range = sep in "–—-"
-        if is_range and keys[-1][1] == 0 and key[1] == 0:
-            keys.extend((i, 0) for i in range(keys[-1][0] + 1, key[0] + 1))
-        else:
-            keys.append(key)
-        name += ("-" if is_range else ",") + label
-    return keys, name
-
-
-def _follows(prev: Key, start: Key) -> bool:
-    """True when ``start`` is the panel right after ``prev`` (B after A, C2 after C1, D after C2)."""
-    letter, number = prev
-    return start in ((letter, number + 1), (letter + 1, 0), (letter + 1, 1)) and start != (letter, 1)
-
-
-def _at_sentence_start(text: str, pos: int) -> bool:
-    """True when ``pos`` starts the text or follows sentence-ending punctuation (and spaces)."""
-    before = text[:pos].rstrip().rstrip('"”’)]')
-    return not before or before[-1] in ".;:!?"
-
-
-def _is_prefix(caption: str, m: re.Match[str]) -> bool:
-    """A marker introduces a panel when a word follows it, not punctuation ("wild type (B).").
-
-    ``(A). Text`` and ``(A): text`` count too, but only where the marker opens a sentence,
-    which is what tells them from a postfix marker ending one.
-    """
-    rest = caption[m.end() : m.end() + 3]
-    if len(rest) >= 2 and rest[0] == " " and rest[1] not in ".,;:)]":
-        return True
-    return (
-        len(rest) == 3
-        and rest[0] in ".:"
-        and rest[1] == " "
-        and rest[2].isalnum()
-        and _at_sentence_start(caption, m.start())
-    )
-
-
-def _chain(caption: str, markers: list[re.Match[str]]) -> list[tuple[int, int, str]]:
-    """The clean A, B, C… chain of markers: ``(start, end, panel)`` per panel.
-
-    The chain starts with panel A at a sentence start; every next marker starts with a
-    panel right after one of the previous marker's panels (``(A) and (D)`` may be followed
-    by ``(B) and (E)``) that no earlier marker covered, in the same case. Markers that do
-    not fit (``phosphorylated (P) form``, ``wild type (F)`` inside ``(F–I)``) stay in the text.
-    """
-    chain: list[tuple[int, int, str]] = []
-    covered: set[Key] = set()
-    prev: list[Key] = []
-    upper = True
-    for m in markers:
-        label = _marker_label(m)
-        parsed = _label_set(label)
-        if parsed is None:
-            continue
-        keys, name = parsed
-        if not chain:
-            if keys[0][0] != 0 or not _at_sentence_start(caption, m.start()):
-                continue
-            upper = label[0].isupper()
-        elif keys[0] in covered or label[0].isupper() != upper or not any(_follows(k, keys[0]) for k in prev):
-            continue
-        chain.append((m.start(), m.end(), name))
-        covered.update(keys)
-        prev = keys
-    return chain
-
-
-def _panels(caption: str, chain: list[tuple[int, int, str]], panel_case: bool = True) -> list[SubCaption]:
-    out: list[SubCaption] = []
-    for i, (_, end, name) in enumerate(chain):
-        stop = chain[i + 1][0] if i + 1 < len(chain) else len(caption)
-        text = caption[end:stop].strip().lstrip(".:").strip()
-        if not text:
-            return []
-        out.append(SubCaption(panel=name if panel_case else name.lower(), text=text))
-    return out if len(out) >= 2 else []
-
-
-def split_subcaptions(caption: str) -> list[SubCaption]:
-    """Panels of a composite figure's caption, or ``[]`` when there is no clean split.
-
-    Tried in order: ``(A) … (B) …`` / ``(a) …``; ``A. … B. …`` / ``A, … B, …`` at sentence
-    starts; ``Left: … Right: …`` and the other positions. Text before the first panel
-    (the title, a general sentence) belongs to no panel; the full caption keeps it.
-    """
-    paren = [m for m in _PAREN_MARKER.finditer(caption) if _is_prefix(caption, m)]
-    panels = _panels(caption, _chain(caption, paren))
-    if panels:
-        return panels
-    panels = _panels(caption, _chain(caption, list(_LETTER_MARKER.finditer(caption))))
-    if panels:
-        return panels
-    return _position_panels(caption)
-
-
-def _position_panels(caption: str) -> list[SubCaption]:
-    chain: list[tuple[int, int, str]] = []
-    seen: set[str] = set()
-    for m in _WORD_MARKER.finditer(caption):
-        name = normalize_space(m.group("lab") or m.group("plab")).lower()
-        if name in seen:
-            return []
-        seen.add(name)
-        chain.append((m.start(), m.end(), name))
-    return _panels(caption, chain, panel_case=False)
-
-
-# --- how often panels are split -------------------------------------------------------------
-
-_PANEL_WORDS = re.compile(
-    rf"\bpanels?\s+{_LABEL}\b|\b(?:{_POSITIONS})\s*(?::|panels?\b)|\((?:{_POSITIONS})\)", re.I
-)
-
-
-@dataclass(slots=True, frozen=True)
-class SplitStats:
-    """How well :func:`split_subcaptions` covers captions that talk about panels."""
-
-    figures: int  # captions measured
-    with_panels: int  # captions that mention panels (see mentions_panels)
-    split: int  # of those, captions split into two or more panels
-    split_any: int  # captions split, whether or not mentions_panels saw panels
-
-    @property
-    def rate(self) -> float:
-        """Fraction of panel-mentioning captions that were split (0.0 when there are none)."""
-        return self.split / self.with_panels if self.with_panels else 0.0
-
-
-def mentions_panels(caption: str) -> bool:
-    """True when a caption refers to two or more panels in any of the usual ways.
-
-    Deliberately broader than the splitter (postfix markers such as "wild type (F)" count
-    too), so that the split rate measures what the splitter misses.
-    """
-    letters: set[str] = set()
-    for m in _PAREN_MARKER.finditer(caption):
-        parsed = _label_set(_marker_label(m))
-        letters.update(str(key[0]) for key in (parsed[0] if parsed else ()))
-    for m in _LETTER_MARKER.finditer(caption):
-        letters.add(str(_label_key(m.group("lab"))[0]))
-    return len(letters) >= 2 or len(_PANEL_WORDS.findall(caption)) >= 2
-
-
-def split_rate(captions: Iterable[str]) -> SplitStats:
-    """Measure sub-caption splitting over ``captions``."""
-    figures = with_panels = split = split_any = 0
-    for caption in captions:
-        figures += 1
-        has_split = bool(split_subcaptions(caption))
-        split_any += has_split
-        if mentions_panels(caption):
-            with_panels += 1
-            split += has_split
-    return SplitStats(figures=figures, with_panels=with_panels, split=split, split_any=split_any)

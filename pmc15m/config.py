@@ -49,6 +49,40 @@ class FilterConfig:
     min_caption_words: int = 3
     min_image_side: int = 64
     max_aspect_ratio: float = 10.0
+    # Blank images: grayscale std of the stored pixels below this (0 disables). Measured
+    # (benchmarks/bench_images.py): blank pages give 0 (uniform) to 0.72 (noise std 1 at
+    # 800 px; std 2-5 at 4000 px, which the downscale averages away); the sparsest real
+    # figures, 1-px line plots drawn at 6000 px, give >= 1.34; multi-panel figures >= 24.
+    # Noisier small blanks (1.2-3) are kept: the rule errs on the side of keeping.
+    min_pixel_std: float = 1.0
+    # caption quality (pmc15m.quality: the defaults and the numbers behind them)
+    max_caption_words: int = 1000
+    drop_stock_captions: bool = True  # a label or stock phrase only: "Click here for file"
+    english_only: bool = True
+
+
+@dataclass(slots=True, frozen=True)
+class ParseConfig:
+    """How JATS is read: the size limit and what a figure's caption text includes (pmc15m.jats).
+
+    Part of ``BuildConfig`` so that it is hashed into the build id: two builds that render
+    captions differently must never share one.
+    """
+
+    max_bytes: int = 50_000_000  # PMC's largest articles are a few MB; refuse bigger before parsing
+    prepend_group_caption: bool = False  # fig-group caption prepended to each child's caption
+    include_label: bool = False  # keep the label ("Figure 1") at the start of the caption text
+    extract_mentions: bool = True
+
+
+@dataclass(slots=True, frozen=True)
+class DedupConfig:
+    """Duplicate detection (pmc15m.dedup: the defaults and the numbers behind them)."""
+
+    enabled: bool = True
+    near_distance: int = 6  # largest perceptual-hash Hamming distance of a near duplicate; -1: off
+    near_bands: int = 0  # hash bands of the candidate search; 0: chosen from the image count
+    boilerplate_articles: int = 5  # an image in more distinct articles than this is boilerplate
 
 
 @dataclass(slots=True, frozen=True)
@@ -60,6 +94,8 @@ class BuildConfig:
     drop_retracted: bool = True
     image: ImageConfig = field(default_factory=ImageConfig)
     filters: FilterConfig = field(default_factory=FilterConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    parse: ParseConfig = field(default_factory=ParseConfig)
     shard_size: int = 10_000
     reject_shard_size: int = 100_000
     # split fractions: train gets the rest
@@ -80,5 +116,7 @@ class BuildConfig:
         data = dict(data)
         data["image"] = ImageConfig(**data.get("image", {}))
         data["filters"] = FilterConfig(**data.get("filters", {}))
+        data["dedup"] = DedupConfig(**data.get("dedup", {}))
+        data["parse"] = ParseConfig(**data.get("parse", {}))
         data["licenses"] = tuple(data.get("licenses", ()))
         return cls(**data)

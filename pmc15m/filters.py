@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from pmc15m import reasons
 from pmc15m.config import FilterConfig
+from pmc15m.quality import caption_english, caption_informative, caption_not_too_long
 from pmc15m.record import Sample
 
 Rule = Callable[[Sample, FilterConfig], str | None]
@@ -39,8 +40,24 @@ def aspect_ratio_ok(sample: Sample, config: FilterConfig) -> str | None:
     return None if long_side / short_side <= config.max_aspect_ratio else reasons.ASPECT_RATIO
 
 
-CAPTION_RULES: tuple[Rule, ...] = (caption_present, caption_long_enough)
-IMAGE_RULES: tuple[Rule, ...] = (image_large_enough, aspect_ratio_ok)
+def image_not_blank(sample: Sample, config: FilterConfig) -> str | None:
+    """Drop near-uniform images (empty pages, placeholders); see FilterConfig.min_pixel_std."""
+    if sample.pixel_std is None:  # no decoded pixels to judge
+        return None
+    return reasons.IMAGE_BLANK if sample.pixel_std < config.min_pixel_std else None
+
+
+# Language goes before the word count (Chinese and Japanese captions have no spaces, so
+# they would read as too short); the other quality rules (pmc15m.quality) after it, so
+# a caption that is both too short and a label keeps the older reason.
+CAPTION_RULES: tuple[Rule, ...] = (
+    caption_present,
+    caption_english,
+    caption_long_enough,
+    caption_not_too_long,
+    caption_informative,
+)
+IMAGE_RULES: tuple[Rule, ...] = (image_large_enough, aspect_ratio_ok, image_not_blank)
 
 
 def first_rejection(sample: Sample, rules: Sequence[Rule], config: FilterConfig) -> str | None:

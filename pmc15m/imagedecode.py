@@ -16,38 +16,16 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import re
 import struct
-import warnings
 import zlib
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageChops, ImageCms, ImageFile
 
 from pmc15m import reasons
+from pmc15m.imagenoise import quiet_decoders
 
 log = logging.getLogger(__name__)
-
-# Two process-wide warning filters, narrowed to Pillow's modules, because these warnings
-# carry per-image text (so Python's once-per-message rule does not stop them repeating)
-# and catch_warnings() is not thread-safe. (1) TIFF and GIF plugins still consult Pillow's
-# global pixel limit while loading; our configured max_pixels check has run by then, so
-# the warning only restates a decision already made. Pillow's bomb *error* still
-# surfaces, as too-large. (2) The TIFF plugin warns about each damaged tag it skips; the
-# file then decodes, or is rejected with the decoder's message as the detail.
-_QUIET = (
-    (Image.DecompressionBombWarning, r"PIL\."),
-    (UserWarning, r"PIL\.TiffImagePlugin"),
-)
-_QUIET_FILTERS = tuple(("ignore", None, category, re.compile(module), 0) for category, module in _QUIET)
-
-
-def _quiet_pillow_warnings() -> None:
-    """Install the filters above if missing: a caller's catch_warnings() may have undone them."""
-    if not all(entry in warnings.filters for entry in _QUIET_FILTERS):
-        for category, module in _QUIET:
-            warnings.filterwarnings("ignore", category=category, module=module)
-
 
 # Containers we decode. Figures arrive as these; the long tail of Pillow plugins (game
 # textures, scientific rasters, formats without a magic number) would mostly misidentify
@@ -71,6 +49,8 @@ _DAMAGED = (
     zlib.error,
 )
 _UNSUPPORTED_HINTS = ("not available", "not supported", "unsupported", "unknown raw mode", "ghostscript")
+# What Pillow's header parsers say about variants they do not implement.
+_VARIANT_HINTS = (*_UNSUPPORTED_HINTS, "cannot handle", "unknown pixel mode", "unknown compression")
 
 # Leading bytes of raster formats we decode: a file that starts like one but cannot be
 # opened is damaged, not "some other file".
@@ -79,7 +59,16 @@ _RASTER_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"
 _UNSUPPORTED_MAGIC = (b"%PDF", b"%!PS", b"\xc5\xd0\xd3\xc6", b"\xff\x0a", b"\x00\x00\x00\x0cJXL ")
 _UNSUPPORTED_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"jxl ")
 
-_TRANSPOSE_ORIENTATIONS = frozenset(range(2, 9))
+# EXIF orientation -> the transpose that shows the stored pixels upright (as exif_transpose).
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _WHITE = {"L": 255, "RGB": (255, 255, 255)}
 
 
@@ -101,10 +90,10 @@ def _plugins() -> tuple[str, ...]:
 
 def open_image(data: bytes) -> ImageFile.ImageFile:
     """Identify ``data`` and read its header only, without Pillow's global pixel limit."""
-    _quiet_pillow_warnings()
+    quiet_decoders()
     fp = io.BytesIO(data)
     prefix = data[:16]
-    missing_codec = ""
+    unsupported = ""  # why a plugin that recognised the bytes cannot decode them
     for fmt in _plugins():
         factory, accept = Image.OPEN[fmt]
         if accept is None:  # formats without a magic number would claim arbitrary bytes
@@ -113,11 +102,12 @@ def open_image(data: bytes) -> ImageFile.ImageFile:
         try:
             verdict = accept(prefix)
             if isinstance(verdict, str):  # Pillow knows the format but lacks its codec
-                missing_codec = verdict
+                unsupported = unsupported or verdict
             if not verdict or isinstance(verdict, str):
                 continue
             img = factory(fp, "")
-        except _NOT_MY_FORMAT:
+        except _NOT_MY_FORMAT as exc:
+            unsupported = unsupported or _unsupported_variant(fmt, exc)
             continue
         except Image.DecompressionBombError as exc:
             raise ImageRejected(reasons.IMAGE_TOO_LARGE, str(exc)) from None
@@ -126,9 +116,25 @@ def open_image(data: bytes) -> ImageFile.ImageFile:
         if img.format not in DECODED_FORMATS:
             raise ImageRejected(reasons.IMAGE_UNSUPPORTED, f"format {img.format}")
         return img
-    if missing_codec:
-        raise ImageRejected(reasons.IMAGE_UNSUPPORTED, missing_codec)
+    if unsupported:
+        raise ImageRejected(reasons.IMAGE_UNSUPPORTED, unsupported)
     raise ImageRejected(sniff_unidentified(data), f"unidentified, starts {data[:12]!r}")
+
+
+def _unsupported_variant(fmt: str, exc: Exception) -> str:
+    """A description when a plugin's header error means "a variant I cannot decode", else "".
+
+    Pillow raises SyntaxError both for damage and for variants it does not implement; the
+    variants say so in words ("cannot handle 12-bit layers", "unknown pixel mode") or come
+    from looking a header code up in Pillow's table of known ones (a KeyError: TIFF
+    compression 34661, JBIG). 12-bit JPEGs from medical imaging and JBIG or old-style
+    JPEG TIFFs from scanners are real figure files, and "truncated" would misreport them.
+    """
+    message = str(exc)
+    if isinstance(exc.__cause__, KeyError) or any(hint in message.lower() for hint in _VARIANT_HINTS):
+        what = f"unknown code {message}" if isinstance(exc.__cause__, KeyError) else message
+        return f"{fmt} header: {what}"
+    return ""
 
 
 def sniff_unidentified(data: bytes) -> str:
@@ -165,7 +171,7 @@ def check_size(img: Image.Image, max_pixels: int) -> None:
         raise ImageRejected(reasons.IMAGE_TOO_LARGE, f"{width}x{height} > {max_pixels} pixels")
 
 
-def load_pixels(img: ImageFile.ImageFile) -> None:
+def load_pixels(img: ImageFile.ImageFile) -> Image.Image:
     """Decode the (first frame's) pixels; truncated data raises instead of padding grey."""
     try:
         img.load()
@@ -176,6 +182,21 @@ def load_pixels(img: ImageFile.ImageFile) -> None:
         unsupported = any(hint in message.lower() for hint in _UNSUPPORTED_HINTS)
         reason = reasons.IMAGE_UNSUPPORTED if unsupported else reasons.IMAGE_TRUNCATED
         raise ImageRejected(reason, f"{img.format} {img.mode}: {type(exc).__name__}: {message}") from None
+    return _cmyk_polarity(img)
+
+
+def _cmyk_polarity(img: ImageFile.ImageFile) -> Image.Image:
+    """CMYK JPEG pixels with 0 meaning no ink, whichever convention the file follows.
+
+    Adobe applications store CMYK (and YCCK) JPEGs inverted and say so with an APP14
+    "Adobe" marker; files without that marker store plain values. libjpeg-based readers
+    (libvips, Wine's WIC, LittleCMS's jpgicc) invert exactly when the marker is present,
+    but Pillow always assumes the Adobe convention, which turns a marker-less CMYK figure
+    into its negative. YCCK needs the marker's transform flag, so it always has one.
+    """
+    if img.mode == "CMYK" and img.format in ("JPEG", "MPO") and "adobe" not in img.info:
+        return ImageChops.invert(img)
+    return img
 
 
 def orientation(img: Image.Image) -> int:
@@ -184,17 +205,13 @@ def orientation(img: Image.Image) -> int:
         value = img.getexif().get(0x0112, 1)
     except (SyntaxError, ValueError, TypeError, KeyError, IndexError, OSError, struct.error):
         return 1
-    return value if isinstance(value, int) and value in _TRANSPOSE_ORIENTATIONS else 1
+    return value if isinstance(value, int) and value in _ORIENTATIONS else 1
 
 
 def apply_orientation(img: Image.Image, value: int) -> Image.Image:
-    """Rotate/flip to display orientation; only when needed, as exif_transpose copies."""
-    if value == 1:
-        return img
-    try:
-        return ImageOps.exif_transpose(img)
-    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error):
-        return img
+    """The stored pixels turned to display orientation (EXIF values 2-8; others: as is)."""
+    method = _ORIENTATIONS.get(value)
+    return img if method is None else img.transpose(method)
 
 
 def to_working_mode(img: Image.Image) -> Image.Image:

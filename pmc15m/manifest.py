@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from pmc15m import __version__
+from pmc15m import __version__, fs
 from pmc15m.config import BuildConfig
 from pmc15m.shards import write_json_atomic
 from pmc15m.splits import SPLITS
@@ -20,19 +20,32 @@ from pmc15m.splits import SPLITS
 MANIFEST = "manifest.json"
 
 
-def make_build_id(config: BuildConfig, snapshot: dict[str, str]) -> str:
-    """A build id that changes exactly when the configuration, the snapshot or the code does."""
-    blob = json.dumps({"config": config.digest(), "source": snapshot, "code": __version__}, sort_keys=True)
+def make_build_id(
+    config: BuildConfig, snapshot: dict[str, str], selection: dict[str, Any] | None = None
+) -> str:
+    """A build id that changes exactly when the configuration, the snapshot, the article
+    selection or the code does (selecting everything adds nothing, so full builds keep
+    their id)."""
+    parts: dict[str, Any] = {"config": config.digest(), "source": snapshot, "code": __version__}
+    if selection and any(v is not None for v in selection.values()):
+        parts["selection"] = selection
+    blob = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def manifest_header(config: BuildConfig, snapshot: dict[str, str]) -> dict[str, Any]:
-    return {
-        "build_id": make_build_id(config, snapshot),
+def manifest_header(
+    config: BuildConfig, snapshot: dict[str, str], selection: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``selection`` is ``pmc15m.selection.Selection.describe()`` (a digest of a PMCID list)."""
+    header = {
+        "build_id": make_build_id(config, snapshot, selection),
         "code_version": __version__,
         "config": config.to_dict(),
         "source": snapshot,
     }
+    if selection is not None:
+        header["selection"] = selection
+    return header
 
 
 def funnel(counts: dict[str, int], kept: int) -> dict[str, Any]:
@@ -45,6 +58,8 @@ def funnel(counts: dict[str, int], kept: int) -> dict[str, Any]:
     figure_rejects = sum(rejected["figure"].values())
     return {
         "articles_listed": counts.get("listed", 0),
+        # versions the selection (--pmcids, --sample_fraction, --limit) left out: not rejects
+        "articles_not_selected": counts.get("not_selected", 0),
         "articles_newest_version": counts.get("selected", 0),
         "articles_passing_gate": counts.get("gated", 0),
         "articles_parsed": counts.get("parsed", 0),
@@ -87,5 +102,5 @@ def finish_build(
 
 
 def read_manifest(output: str) -> dict[str, Any]:
-    with open(os.path.join(output, MANIFEST), encoding="utf-8") as f:
-        return json.load(f)
+    """The manifest of the build at ``output`` (a local path or any pmc15m.fs URL)."""
+    return json.loads(fs.read_bytes(fs.join(output, MANIFEST)).decode("utf-8"))

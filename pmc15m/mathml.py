@@ -1,4 +1,4 @@
-"""MathML and TeX formulas as readable linear text.
+"""MathML formulas as readable linear text (TeX is in :mod:`pmc15m.texmath`).
 
 A CLIP caption is plain text, so a formula must become something a tokenizer can read
 (``E_k − E_1``, ``(a + b)/(c + d)``, ``sqrt(x)``) rather than vanish, which is what most
@@ -26,26 +26,16 @@ _SPACED_OPS = frozenset("=<>+−-×±∓≤≥≈≠≡∼~∝→←↔⇒⇐⇔
 _SPACED_ITEMS = frozenset(
     {"msub", "msup", "msubsup", "munder", "mover", "munderover", "mmultiscripts", "mfrac", "mtext"}
 )
+# Script elements that leave an operator an operator when their scripts are empty.
+_EMBELLISHERS = frozenset({"msub", "msup", "msubsup", "munder", "mover", "munderover", "mrow", "mstyle"})
 # Operators after which the next operator is binary again (a closed group, a factorial, a prime).
 _POSTFIX = frozenset(")]}⟩⌋⌉!′″'")
 _TRAILING_SPACE_OPS = frozenset(",;")
 _ACCENTS = {
-    "^": "hat",
-    "ˆ": "hat",
-    "\u0302": "hat",
-    "~": "tilde",
-    "˜": "tilde",
-    "\u0303": "tilde",
-    "¯": "bar",
-    "‾": "bar",
-    "_": "bar",
-    "\u0304": "bar",
-    "→": "vec",
-    "⃗": "vec",
-    "˙": "dot",
-    "\u0307": "dot",
-    "¨": "ddot",
-}
+    "^": "hat", "ˆ": "hat", "\u0302": "hat", "~": "tilde", "˜": "tilde", "\u0303": "tilde",
+    "¯": "bar", "‾": "bar", "_": "bar", "\u0304": "bar", "→": "vec", "⃗": "vec",
+    "˙": "dot", "\u0307": "dot", "¨": "ddot",
+}  # fmt: skip
 
 
 def localname(el: etree._Element) -> str:
@@ -95,10 +85,15 @@ def _row(el: etree._Element) -> str:
     prev_name = ""
     for child in _children(el):
         name = localname(child)
-        text = linearize_node(child)
+        op = _operator_of(child)
+        text = op if op is not None else linearize_node(child)
+        if op is not None and not op and _is_space(child):
+            if out and not out[-1].endswith(" "):
+                out.append(" ")
+            continue
         if not text:
             continue
-        if name == "mo":
+        if op is not None:
             out.append(_operator(text, prev_operand))
             prev_operand = text in _POSTFIX
         else:
@@ -108,6 +103,33 @@ def _row(el: etree._Element) -> str:
             prev_operand = True
         prev_name = name
     return "".join(out)
+
+
+def _operator_of(el: etree._Element) -> str | None:
+    """The operator ``el`` stands for: an ``<mo>``, or one "embellished" by empty scripts.
+
+    Converters write ``<msub><mo>=</mo><mo> </mo></msub>`` for a plain "="; read as an
+    operand it would print "=_". None when ``el`` is not an operator.
+    """
+    name = localname(el)
+    if name == "mo":
+        return _token(el)
+    if name in _EMBELLISHERS:
+        kids = _children(el)
+        if kids and localname(kids[0]) == "mo" and all(_is_blank(k) for k in kids[1:]):
+            return _token(kids[0])
+    return None
+
+
+def _is_blank(el: etree._Element) -> bool:
+    """No visible text at all (a text scan, not a render, so nested rows stay linear)."""
+    return not "".join(el.itertext()).translate(_INVISIBLE).strip()
+
+
+def _is_space(el: etree._Element) -> bool:
+    """An ``<mo>`` holding only visible whitespace (an em space): a space between operands."""
+    raw = "".join(el.itertext()).translate(_INVISIBLE)
+    return localname(el) == "mo" and bool(raw) and raw.isspace()
 
 
 def _operator(text: str, prev_operand: bool) -> str:
@@ -124,6 +146,8 @@ def _needs_space(before: str, text: str, name: str, prev_name: str) -> bool:
         return False
     if name in _SPACED_ITEMS or prev_name in _SPACED_ITEMS:
         return True
+    if name == "mi" and len(text) > 1 and text.isalpha():  # a function name: "0.1 sin"
+        return True
     last_word = re.search(r"[A-Za-z]+$", before)
     return last_word is not None and len(last_word.group()) > 1
 
@@ -135,12 +159,18 @@ def _script(el: etree._Element) -> str:
         return ""
     base = _group(kids[0]) if " " in kids[0].strip() else kids[0]
     if name == "msub" and len(kids) >= 2:
-        return f"{base}_{_group(kids[1])}"
+        return base + _attach("_", kids[1])
     if name == "msup" and len(kids) >= 2:
-        return f"{base}^{_group(kids[1])}"
+        return base + _attach("^", kids[1])
     if name == "msubsup" and len(kids) >= 3:
-        return f"{base}_{_group(kids[1])}^{_group(kids[2])}"
+        return base + _attach("_", kids[1]) + _attach("^", kids[2])
     return "".join(kids)
+
+
+def _attach(mark: str, script: str) -> str:
+    """``_x`` / ``^(a + b)``; nothing for an empty script (never a dangling ``_``)."""
+    script = _group(script)
+    return f"{mark}{script}" if script else ""
 
 
 def _under_over(el: etree._Element) -> str:
@@ -153,10 +183,9 @@ def _under_over(el: etree._Element) -> str:
         mark = _token(kids[1])
         if mark in _ACCENTS:
             return f"{_ACCENTS[mark]}({base})"
-        sep = "^" if name == "mover" else "_"
-        return f"{base}{sep}{_group(linearize_node(kids[1]))}"
+        return base + _attach("^" if name == "mover" else "_", linearize_node(kids[1]))
     if name == "munderover" and len(kids) >= 3:
-        return f"{base}_{_group(linearize_node(kids[1]))}^{_group(linearize_node(kids[2]))}"
+        return base + _attach("_", linearize_node(kids[1])) + _attach("^", linearize_node(kids[2]))
     return base
 
 
@@ -221,7 +250,7 @@ def _pairs(scripts: list[etree._Element]) -> str:
     out = ""
     for i in range(0, len(scripts) - 1, 2):
         sub, sup = linearize_node(scripts[i]), linearize_node(scripts[i + 1])
-        out += (f"_{_group(sub)}" if sub else "") + (f"^{_group(sup)}" if sup else "")
+        out += _attach("_", sub) + _attach("^", sup)
     return out
 
 
@@ -233,6 +262,16 @@ def _semantics(el: etree._Element) -> str:
 def _first_child(el: etree._Element) -> str:
     kids = _children(el)
     return linearize_node(kids[0]) if kids else ""
+
+
+# TeX macros a TeX-to-MathML converter could not translate; it leaves them in <merror>.
+_TEX_MACROS = {"\\degree": "°", "\\textdegree": "°", "\\circ": "°", "\\micro": "µ", "\\textmu": "µ"}
+
+
+def _merror(el: etree._Element) -> str:
+    """Converter errors (LaTeXML's ``<merror>``): a known macro as its symbol, else the text."""
+    text = _row(el).strip()
+    return _TEX_MACROS.get(text, text)
 
 
 def _mtext(el: etree._Element) -> str:
@@ -268,6 +307,7 @@ _HANDLERS: dict[str, Callable[[etree._Element], str]] = {
     "mmultiscripts": _multiscripts,
     "semantics": _semantics,
     "maction": _first_child,
+    "merror": _merror,
 }
 
 
@@ -280,27 +320,3 @@ def linearize_node(el: etree._Element) -> str:
 def linearize(math: etree._Element) -> str:
     """A ``<math>`` element as one line of readable text, whitespace normalised."""
     return _WS.sub(" ", linearize_node(math)).strip()
-
-
-_TEX_DOC = re.compile(r"\\begin\{document\}(.*?)\\end\{document\}", re.S)
-_TEX_DELIMS = (("$$", "$$"), ("$", "$"), ("\\[", "\\]"), ("\\(", "\\)"))
-_TEX_PREAMBLE = re.compile(
-    r"\\(?:documentclass|usepackage)(?:\[[^\]]*\])?\{[^}]*\}|\\setlength\{[^}]*\}\{[^}]*\}"
-)
-
-
-def clean_tex(tex: str) -> str:
-    """TeX source as ``$…$``: document wrappers and display delimiters removed.
-
-    PMC wraps many formulas in a whole ``\\documentclass … \\begin{document} $$…$$
-    \\end{document}`` file; a caption needs only the formula itself.
-    """
-    match = _TEX_DOC.search(tex)
-    body = match.group(1) if match else _TEX_PREAMBLE.sub(" ", tex)
-    body = body.strip()
-    for start, end in _TEX_DELIMS:
-        if body.startswith(start) and body.endswith(end) and len(body) >= len(start) + len(end):
-            body = body[len(start) : len(body) - len(end)].strip()
-            break
-    body = _WS.sub(" ", body)
-    return f"${body}$" if body else ""

@@ -7,14 +7,14 @@ a half-written file under a final name (so a reader that sees ``00000.tar`` can 
 Determinism comes from sorting by key, fixed tar headers (mtime, owner, mode), canonical JSON
 and fixed Parquet settings. Atomicity comes from writing every file to a hidden temporary
 name in the same directory and renaming it into place only after all files of the shard are
-complete. All file-system access sits in the small ``_fs_*`` functions and ``_Staging`` so a
-later change can swap in fsspec or Beam ``FileSystems`` without touching the format code.
+complete. All file-system access sits in the small ``_fs_*`` functions and ``_Staging``, which
+go through ``pmc15m.fs`` (local paths, ``s3://``, other fsspec schemes), so the format code
+never knows where its bytes land.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import dataclasses
 import hashlib
 import io
@@ -22,13 +22,13 @@ import json
 import logging
 import os
 import tarfile
-import uuid
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pmc15m import fs
 from pmc15m.record import Sample
 from pmc15m.schema import reject_schema, rows_to_table, sample_schema
 
@@ -43,7 +43,7 @@ PARQUET_COMPRESSION = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
 # Small row groups let the Hub viewer and column readers page a shard without reading it all.
 PARQUET_ROW_GROUP_SIZE = 1000
-TEMP_MARKER = ".tmp-"
+TEMP_MARKER = fs.TEMP_MARKER
 
 Writer = Callable[[IO[bytes]], None]
 
@@ -52,35 +52,25 @@ Writer = Callable[[IO[bytes]], None]
 
 
 def _fs_makedirs(directory: str) -> None:
-    os.makedirs(directory, exist_ok=True)
+    fs.makedirs(directory)
 
 
 def _fs_stage(final_path: str, write: Writer) -> str:
-    """Write to a hidden temporary sibling of ``final_path`` and return its path.
+    """Write a complete temporary file for ``final_path`` and return its (local) path.
 
-    The sibling lives in the same directory so the later rename is atomic; its name starts
-    with a dot and ends in ``.tmp-<pid>-<random>`` so no ``*.tar`` glob ever matches it.
+    Locally it is a hidden sibling (``.<name>.tmp-<pid>-<random>``, so no ``*.tar`` glob ever
+    matches it) renamed into place later; for an object store it is a local file uploaded
+    under the final key at commit (see pmc15m.fs).
     """
-    directory, base = os.path.split(final_path)
-    temp = os.path.join(directory, f".{base}{TEMP_MARKER}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        with open(temp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        _fs_discard(temp)
-        raise
-    return temp
+    return fs.stage(final_path, write)
 
 
 def _fs_commit(temp_path: str, final_path: str) -> None:
-    os.replace(temp_path, final_path)
+    fs.commit(temp_path, final_path)
 
 
 def _fs_discard(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.remove(path)
+    fs.discard(path)
 
 
 def _fs_digest(path: str) -> dict[str, Any]:
@@ -123,7 +113,9 @@ def remove_temp_files(directory: str) -> list[str]:
     Only safe once no writer is active in ``directory`` (e.g. while finalising a build),
     because a live writer's temporary looks the same.
     """
-    removed = sorted(n for n in os.listdir(directory) if n.startswith(".") and TEMP_MARKER in n)
+    if not fs.is_local(directory):
+        return []  # remote writers stage in the local temp dir, never next to the object
+    removed = sorted(n for n in fs.listdir(directory) if n.startswith(".") and TEMP_MARKER in n)
     for name in removed:
         _fs_discard(os.path.join(directory, name))
     return removed
@@ -316,7 +308,7 @@ def write_json_atomic(path: str, obj: Any) -> None:
 
 def read_shard_rows(tar_path: str) -> list[dict[str, Any]]:
     """The ``<key>.json`` rows of a shard tar, in tar order."""
-    with tarfile.open(tar_path, mode="r:") as tar:
+    with fs.open_read(tar_path) as handle, tarfile.open(fileobj=handle, mode="r:") as tar:
         return [
             json.loads(tar.extractfile(m).read())  # type: ignore[union-attr]
             for m in tar.getmembers()
@@ -326,4 +318,5 @@ def read_shard_rows(tar_path: str) -> list[dict[str, Any]]:
 
 def read_parquet_rows(path: str) -> list[dict[str, Any]]:
     """The rows of a shard or reject Parquet file, in file order."""
-    return pq.read_table(path).to_pylist()
+    with fs.open_read(path) as handle:
+        return pq.read_table(handle).to_pylist()

@@ -16,9 +16,9 @@ from pmc15m.config import BuildConfig
 from pmc15m.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
 from pmc15m.images import ImageRejected, process_image
 from pmc15m.jats import JatsError, ParseConfig, parse_article
-from pmc15m.metadata import MetadataError, gate_article, parse_metadata, resolve_graphic
+from pmc15m.metadata import MetadataError, gate_article, resolve_graphic
 from pmc15m.record import ArticleMeta, ArticleVersion, Figure, ParsedArticle, Sample, make_key
-from pmc15m.sources.base import ObjectMissing, Source
+from pmc15m.sources.base import ChecksumMismatch, FetchFailed, ObjectMissing, Source
 from pmc15m.splits import assign_split
 
 
@@ -44,11 +44,27 @@ def checksum_ok(data: bytes, md5: str) -> bool:
     return not md5 or hashlib.md5(data, usedforsecurity=False).hexdigest() == md5.lower()
 
 
+def unreadable(exc: ObjectMissing, key: str) -> tuple[str, str]:
+    """Reason and detail of a read that ended without bytes (see pmc15m.reasons).
+
+    The detail is the object key (plus the kind of the last transient failure), never
+    the source's own message, so a local and a remote build write the same reject rows.
+    """
+    if isinstance(exc, ChecksumMismatch):
+        return reasons.CHECKSUM_MISMATCH, key
+    if isinstance(exc, FetchFailed):
+        return reasons.FETCH_FAILED, f"{key} ({exc.kind})"
+    return reasons.MISSING_OBJECT, key
+
+
 def read_metadata(source: Source, version: ArticleVersion, config: BuildConfig) -> ArticleMeta | Sample:
     """Fetch, parse and gate one article version's metadata."""
     try:
-        meta = parse_metadata(source.read(version.metadata_key), etag=version.etag)
-    except (ObjectMissing, MetadataError) as exc:
+        meta = source.article_meta(version)
+    except ObjectMissing as exc:
+        reason, detail = unreadable(exc, version.metadata_key)
+        return article_reject(version.pmcid, version.version, reason, detail, version.etag)
+    except MetadataError as exc:
         return article_reject(
             version.pmcid, version.version, reasons.METADATA_UNREADABLE, str(exc), version.etag
         )
@@ -61,13 +77,10 @@ def read_metadata(source: Source, version: ArticleVersion, config: BuildConfig) 
 def read_article(source: Source, meta: ArticleMeta, parse_config: ParseConfig) -> ParsedArticle | Sample:
     """Fetch and parse the JATS of an article that passed the gate."""
     try:
-        data = source.read(meta.xml_key)
+        data = source.read_verified(meta.xml_key, meta.xml_md5)
     except ObjectMissing as exc:
-        return article_reject(meta.pmcid, meta.version, reasons.XML_MISSING, str(exc), meta.metadata_etag)
-    if not checksum_ok(data, meta.xml_md5):
-        return article_reject(
-            meta.pmcid, meta.version, reasons.CHECKSUM_MISMATCH, meta.xml_key, meta.metadata_etag
-        )
+        reason, detail = unreadable(exc, meta.xml_key)
+        return article_reject(meta.pmcid, meta.version, reason, detail, meta.metadata_etag)
     try:
         return parse_article(data, parse_config)
     except JatsError as exc:
@@ -122,11 +135,9 @@ def figure_sample(meta: ArticleMeta, article: ParsedArticle, figure: Figure, con
 def attach_image(source: Source, sample: Sample, config: BuildConfig) -> Sample:
     """Fetch, check, decode and normalise the sample's image, then apply the image rules."""
     try:
-        data = source.read(sample.source_key)
+        data = source.read_verified(sample.source_key, sample.source_md5)
     except ObjectMissing as exc:
-        return sample.rejected(reasons.IMAGE_MISSING, str(exc))
-    if not checksum_ok(data, sample.source_md5):
-        return sample.rejected(reasons.CHECKSUM_MISMATCH, sample.source_key)
+        return sample.rejected(*unreadable(exc, sample.source_key))
     try:
         image = process_image(data, config.image)
     except ImageRejected as exc:
@@ -136,6 +147,7 @@ def attach_image(source: Source, sample: Sample, config: BuildConfig) -> Sample:
     sample.src_bytes, sample.src_sha256 = image.src_bytes, image.src_sha256
     sample.width, sample.height, sample.out_bytes = image.width, image.height, len(image.data)
     sample.phash = image.phash
+    sample.pixel_sha256, sample.pixel_std = image.pixel_sha256, image.pixel_std
     sample.image = image.data
     reason = first_rejection(sample, IMAGE_RULES, config.filters)
     return sample.rejected(reason) if reason is not None else sample

@@ -33,3 +33,27 @@ def demo_build(mini_corpus, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "out"
     assert main(["build", "--source", str(mini_corpus), "--output", str(out)]) == 0
     return out
+
+
+# A small corpus built into several shards per split: for the readers, inspect, report and
+# the s3:// build, which need multi-shard splits but not the whole mini corpus.
+SMALL_BUILD_ARGS = ("--shard_size", "16", "--validation_fraction", "0.1", "--test_fraction", "0.1")
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory) -> Path:
+    from pmc15m.corpus.generator import generate_corpus
+
+    root = tmp_path_factory.mktemp("small-corpus") / "bucket"
+    generate_corpus(root, seed=3, n_articles=20)
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_build(small_corpus, tmp_path_factory) -> Path:
+    """The small corpus built with SMALL_BUILD_ARGS (six train shards); treat as read-only."""
+    from pipelines.cli import main
+
+    out = tmp_path_factory.mktemp("small-build") / "out"
+    assert main(["build", "--source", str(small_corpus), "--output", str(out), *SMALL_BUILD_ARGS]) == 0
+    return out

@@ -13,6 +13,7 @@ import webdataset as wds
 from PIL import Image
 
 from pipelines.cli import main
+from pmc15m.dedup import pmcid_number
 from pmc15m.manifest import read_manifest
 from pmc15m.record import SAMPLE_FIELDS
 
@@ -37,6 +38,23 @@ def _reject_rows(out: Path) -> dict[str, dict]:
     return rows
 
 
+def _planted_duplicates(ground_truth: dict) -> dict[str, str]:
+    """Key -> reason for the planted duplicates that deduplication must drop.
+
+    The ground truth lists each planted group (of samples otherwise kept); one per group
+    stays, the representative of pmc15m.dedup (newest version, smallest PMCID, key).
+    """
+    figures = {f["key"]: f for f in ground_truth["figures"]}
+    dropped = {}
+    for kind, groups in ground_truth["duplicates"].items():
+        for group in groups:
+            ranked = sorted(
+                group, key=lambda k: (-figures[k]["version"], pmcid_number(figures[k]["pmcid"]), k)
+            )
+            dropped.update({key: f"duplicate_{kind}" for key in ranked[1:]})
+    return dropped
+
+
 def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_build, ground_truth):
     kept, rejects = _shard_rows(demo_build), _reject_rows(demo_build)
     assert not set(kept) & set(rejects)
@@ -50,10 +68,13 @@ def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_b
         assert row is not None, f"article {pmcid}.{version} not in rejects"
         assert row["reject_reason"] == reason
     mismatches = []
+    duplicates = _planted_duplicates(ground_truth)
+    assert duplicates, "the corpus must plant duplicates"
     for fig in ground_truth["figures"]:
         if (fig["pmcid"], fig["version"]) in article_reason:
             assert fig["key"] not in kept and fig["key"] not in rejects
             continue
+        fig = {**fig, "expected": duplicates.get(fig["key"], fig["expected"])}
         if fig["expected"] == "kept":
             outcome = (
                 "kept" if fig["key"] in kept else rejects.get(fig["key"], {}).get("reject_reason", "missing")

@@ -7,15 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pmc15m.captions import (
-    caption_parts,
-    mentions_panels,
-    render_text,
-    split_rate,
-    split_sentences,
-    split_subcaptions,
-)
-from pmc15m.mathml import clean_tex
+from pmc15m.captions import caption_parts, render_text, split_sentences
+from pmc15m.panels import mentions_panels, split_rate, split_subcaptions
+from pmc15m.texmath import clean_tex
 
 MML = "http://www.w3.org/1998/Math/MathML"
 
@@ -112,6 +106,13 @@ def test_caption_parts_drops_only_the_doi_boilerplate():
         ("<m:mi>P</m:mi><m:mo>&lt;</m:mo><m:mn>0.05</m:mn>", "P < 0.05"),
         ("<m:semantics><m:mi>y</m:mi><m:annotation>y-tex</m:annotation></m:semantics>", "y"),
         ("<m:mtext>if and only if</m:mtext>", "if and only if"),
+        # converter output seen in eLife XML: an "=" wrapped in an empty subscript, an em space
+        ("<m:mi>d</m:mi><m:mo>\u2003</m:mo><m:msub><m:mo>=</m:mo><m:mo>\u2003</m:mo></m:msub>"
+         "<m:mo>\u2061</m:mo><m:mi>exp</m:mi><m:mi>x</m:mi>", "d = exp x"),
+        ("<m:mn>0.1</m:mn><m:mo>\u2061</m:mo><m:mi>sin</m:mi><m:mi>y</m:mi>", "0.1 sin y"),
+        ("<m:mn>137.5</m:mn><m:merror><m:mtext>\\degree</m:mtext></m:merror>", "137.5°"),
+        ("<m:msub><m:mi>x</m:mi><m:mrow/></m:msub>", "x"),
+        ("<m:msup><m:mi>E</m:mi><m:mrow><m:mi/><m:mo>*</m:mo></m:mrow></m:msup>", "E^*"),
     ],
 )  # fmt: skip
 def test_mathml_linearisation(inner: str, expected: str):

@@ -79,3 +79,18 @@ def test_beam_arguments_name_the_local_runner_by_default():
     assert beam_arguments([]) == ["--runner=DirectRunner"]
     assert beam_arguments(["--runner", "DirectRunner", "--direct_num_workers", "2"])[0] == "--runner"
     assert unknown_beam_flags(["--direct_num_workers=2", "--bogus"]) == ["--bogus"]
+
+
+def test_parse_options_reach_the_config_and_the_build_id():
+    from pipelines.cli import config_from_args, make_parser
+    from pmc15m.manifest import make_build_id
+
+    def config(*flags):
+        args, _ = make_parser().parse_known_args(["build", "--source", "s", "--output", "o", *flags])
+        return config_from_args(args)
+
+    plain, labelled = config(), config("--include_label", "--no_mentions", "--max_xml_bytes", "1000")
+    assert labelled.parse.include_label and not labelled.parse.extract_mentions
+    assert labelled.parse.max_bytes == 1000 and plain.parse.extract_mentions
+    snapshot = {"inventory_date": "2026-11-20T01-00Z"}
+    assert make_build_id(plain, snapshot) != make_build_id(labelled, snapshot)

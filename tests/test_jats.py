@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pmc15m import reasons
+from pmc15m.config import BuildConfig
 from pmc15m.jats import JatsError, ParseConfig, parse_article
+from pmc15m.record import ArticleMeta, MediaRef
+from pmc15m.stages import figure_sample
 
 NS = 'xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:mml="http://www.w3.org/1998/Math/MathML"'
 FRONT = """<front><journal-meta><journal-title-group><journal-title>J Test</journal-title>
@@ -280,3 +283,114 @@ def test_mentions_are_capped():
     body = "".join(f'<p>Sentence {i} (<xref ref-type="fig" rid="F1">1</xref>).</p>' for i in range(15))
     (f,) = figures(body + fig("F1"))
     assert len(f.mentions) == 10 and f.mentions[0] == "Sentence 0 (1)."
+
+
+# --- labels repeated in captions, namespaces, odd structure -----------------------------------
+
+
+def test_label_copied_into_caption_is_not_duplicated():
+    caption = "<title>Figure 1. Cells grow.</title><p>More text.</p>"
+    (f,) = figures(fig("F1", caption))
+    assert (f.label, f.caption_title, f.caption) == ("Figure 1", "Cells grow.", "Cells grow. More text.")
+    (with_label,) = parse_article(doc(fig("F1", caption)), ParseConfig(include_label=True)).figures
+    assert with_label.caption == "Figure 1 Cells grow. More text."
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        ("<p>Figure 1 shows the map.</p>", "Figure 1 shows the map."),  # prose, not a copy
+        ("<p>Figure 10: other figure.</p>", "Figure 10: other figure."),
+        ("<p>Figure 1: Map.</p>", "Map."),
+        ("<p><bold>Figure 1 |</bold> Map.</p>", "Map."),
+        ("<p>Figure 1</p>", ""),  # nothing but the label: no caption
+    ],
+)
+def test_label_copy_rules(caption: str, expected: str):
+    (f,) = figures(fig("F1", caption))
+    assert f.caption == expected
+
+
+def test_fig_inside_supplementary_material_is_not_a_figure():
+    body = (
+        '<supplementary-material id="S1"><caption><p>Data.</p></caption>'
+        + fig("SF1", "<p>Supplementary figure.</p>", '<graphic xlink:href="s1"/>')
+        + "</supplementary-material>"
+        + fig("F1")
+    )
+    assert [f.fig_id for f in figures(body)] == ["F1"]
+
+
+def test_prefixed_namespace_jats():
+    data = (
+        b'<j:article xmlns:j="http://jats.nlm.nih.gov/ns" xmlns:x="http://www.w3.org/1999/xlink">'
+        b'<j:front><j:article-meta><j:article-id pub-id-type="pmc">5</j:article-id></j:article-meta>'
+        b'</j:front><j:body><j:fig id="F1"><j:label>Figure 1</j:label><j:caption><j:p>Ca<j:sup>2+</j:sup>'
+        b' <j:italic>waves</j:italic>.</j:p></j:caption><j:graphic x:href="g1"/></j:fig></j:body></j:article>'
+    )
+    art = parse_article(data)
+    assert art.pmcid == "PMC5"
+    assert [(f.fig_id, f.label, f.caption, f.graphic) for f in art.figures] == [
+        ("F1", "Figure 1", "Ca2+ waves.", "g1")
+    ]
+
+
+def test_synthetic_id_with_several_graphics_is_stable():
+    graphics = '<graphic xlink:href="a"/><alternatives><graphic xlink:href="b.tif"/></alternatives>'
+    data = doc(fig("F1") + fig("", "<p>Two images.</p>", graphics))
+    first = parse_article(data).figures
+    assert [(f.fig_id, f.fig_key, f.graphic) for f in first[1:]] == [
+        ("fig-auto-2", "fig-auto-2_g1", "a"),
+        ("fig-auto-2", "fig-auto-2_g2", "b.tif"),
+    ]
+    assert parse_article(data).figures == first
+
+
+def test_inline_content_directly_in_caption_reads_as_a_paragraph():
+    (f,) = figures(fig("F1", "Direct <italic>text</italic>s and <p>a para</p>"))
+    assert f.caption == "Direct texts and a para"
+
+
+def test_group_caption_and_label_together():
+    group = "<fig-group><caption><p>Group.</p></caption>" + fig("F1", "<p>Own.</p>") + "</fig-group>"
+    config = ParseConfig(prepend_group_caption=True, include_label=True)
+    (f,) = parse_article(doc(group), config).figures
+    assert (f.caption, f.group_caption) == ("Figure 1 Group. Own.", "Group.")
+
+
+def test_many_citing_xrefs_in_one_paragraph_leave_no_markers():
+    """More xrefs than marker characters: the rest are not marked, and no marker leaks."""
+    cites = "".join(f'Point {i} (<xref ref-type="fig" rid="F{i % 2 + 1}">x</xref>). ' for i in range(300))
+    f1, f2 = figures(f"<p>{cites}</p>" + fig("F1") + fig("F2"))
+    assert len(f1.mentions) == len(f2.mentions) == 10
+    assert f1.mentions[0] == "Point 0 (x)." and f2.mentions[0] == "Point 1 (x)."
+    assert all(c.isascii() for m in f1.mentions + f2.mentions for c in m)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "ns_decl"),
+    [
+        ("utf-8", 'xmlns="http://jats.nlm.nih.gov/ns"'),
+        ("utf-8", 'xmlns="http&#58;//jats.nlm.nih.gov/ns"'),  # URI the byte scan cannot read
+        ("utf-16", 'xmlns="http://jats.nlm.nih.gov/ns"'),  # bytes the byte scan cannot read
+        ("utf-8", 'xmlns:q="urn:x"'),  # declared, unused
+    ],
+)
+def test_namespaced_documents_in_every_encoding(encoding: str, ns_decl: str):
+    """Namespace stripping falls back to a full walk whenever the bytes cannot list the URIs."""
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?><article {ns_decl} {NS}><front><article-meta/></front>'
+        '<body><fig id="F1"><caption><p>A <mml:math><mml:msub><mml:mi>x</mml:mi><mml:mn>1</mml:mn>'
+        '</mml:msub></mml:math> b</p></caption><graphic xlink:href="g"/></fig></body></article>'
+    )
+    (f,) = parse_article(xml.encode(encoding)).figures
+    assert (f.fig_id, f.caption, f.graphic) == ("F1", "A x_1 b", "g")
+
+
+def test_captionless_fig_becomes_a_no_caption_rejection():
+    """Through the pipeline's figure stage: rejected with its reason, its neighbour kept intact."""
+    art = parse_article(doc(fig("F1", caption="") + fig("F2", "<p>A real caption here.</p>")))
+    meta = ArticleMeta(pmcid="PMC123", version=1, media=(MediaRef(key="PMC123.1/g1.jpg", md5=""),))
+    first, second = (figure_sample(meta, art, f, BuildConfig()) for f in art.figures)
+    assert (first.key, first.caption, first.reject_reason) == ("PMC123_1_F1", "", reasons.NO_CAPTION)
+    assert (second.caption, second.reject_reason) == ("A real caption here.", "")

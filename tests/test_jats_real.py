@@ -1,6 +1,7 @@
 """parse_article on real PMC and eLife articles from ../shared/jats (see its README).
 
-Expected strings below were written by reading the XML, not by running the parser.
+Expected values (here and in tests/jats_real_cases.py) were taken from the XML, not from
+running the parser; jats_real_cases.py says how.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from jats_real_cases import CASES  # tests/ is on sys.path (pytest rootdir-relative import)
 from lxml import etree
 
 from pmc15m.jats import ParseConfig, measure_subcaption_split, parse_article
+from pmc15m.jats_xml import secure_parser, strip_namespaces
 from pmc15m.record import Figure, ParsedArticle
 
 JATS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "jats"
@@ -64,6 +67,26 @@ def test_figure_count_matches_readme(name: str):
     # The only empty captions are eLife's author-response images with ``<caption><p/></caption>``.
     empty = {f.fig_id for f in figures if not f.caption}
     assert empty == EMPTY_CAPTIONS.get(name, set())
+
+
+def test_cases_cover_every_article_with_figures():
+    assert sorted(CASES) == sorted(name for name, row in ROWS.items() if row[2] > 0)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_ids_and_labels(name: str):
+    figures = parsed(name).figures
+    assert tuple(f.fig_id for f in figures) == CASES[name].ids
+    assert tuple(f.fig_key for f in figures) == CASES[name].ids  # the ids are already key-safe
+    assert tuple(f.label for f in figures) == CASES[name].labels
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_exact_captions(name: str):
+    figs = by_id(name)
+    assert len(CASES[name].captions) >= min(2, len(figs))
+    for fig_id, caption in CASES[name].captions.items():
+        assert figs[fig_id].caption == caption, fig_id
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -145,6 +168,60 @@ def test_elife_14093_formulas_and_fig_group_child():
         "ecotypes of Arabidopsis thaliana (Besnard et al., 2014; Landrein et al., 2015 and this study) "
         "placed on the plot of values predicted by the stochastic model."
     )
+
+
+_TOKENS = ("mi", "mn", "mo", "mtext", "ms")
+_ACCENT_MARKS = set("¯‾^ˆ~˜→˙¨")
+
+
+def _formula_tokens(formula: etree._Element) -> list[str]:
+    """The visible tokens of a MathML formula in order (TeX: its body), read from the source."""
+    if etree.QName(formula).localname == "tex-math":
+        body = "".join(formula.itertext())
+        inner = re.search(r"\\begin\{document\}(.*?)\\end\{document\}", body, re.S)
+        return [(inner.group(1) if inner else body).strip().strip("$").strip()]
+    tokens = []
+    for el in formula.iter(etree.Element):
+        if etree.QName(el).localname in _TOKENS:
+            text = "".join(el.itertext()).translate(_INVISIBLE).strip()
+            accent = etree.QName(el.getparent()).localname in ("mover", "munder") and text in _ACCENT_MARKS
+            if text and not text.startswith("\\") and not accent:  # rewritten: \degree -> °, x¯ -> bar(x)
+                tokens.append(text)
+    return tokens
+
+
+def _in_order(text: str, tokens: list[str]) -> bool:
+    pos = 0
+    for token in tokens:
+        pos = text.find(token, pos)
+        if pos < 0:
+            return False
+        pos += len(token)
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_formulas_present(name: str):
+    """Every token of every caption formula appears in the caption text, in order."""
+    root = etree.parse(str(JATS_DIR / name), etree.XMLParser(load_dtd=False, no_network=True)).getroot()
+    captions = {fig.get("id"): fig.find("caption") for fig in root.iter("fig")}
+    with_formulas = 0
+    for figure in parsed(name).figures:
+        caption_el = captions[figure.fig_id]
+        formulas = [] if caption_el is None else list(_formulas(caption_el))
+        with_formulas += bool(formulas)
+        for formula in formulas:
+            tokens = _formula_tokens(formula)
+            assert _in_order(figure.caption, tokens), (figure.fig_id, tokens)
+    assert with_formulas == CASES[name].formula_figs
+
+
+def _formulas(caption_el: etree._Element):
+    """``<math>`` / ``<tex-math>`` elements of the caption text (not of nested source-data files)."""
+    for el in caption_el.iter(etree.Element):
+        nested = any(etree.QName(a).localname == "supplementary-material" for a in el.iterancestors())
+        if etree.QName(el).localname in ("math", "tex-math") and not nested:
+            yield el
 
 
 def test_elife_14093_formulas_never_vanish():
@@ -307,3 +384,13 @@ def test_subcaption_split_rate_on_real_articles():
 def test_parsing_is_deterministic():
     data = (JATS_DIR / "elife/elife-kitchen-sink.xml").read_bytes()
     assert parse_article(data) == parse_article(data) == parsed("elife/elife-kitchen-sink.xml")
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_namespace_stripping_by_declared_uris_equals_the_full_walk(name: str):
+    data = (JATS_DIR / name).read_bytes()
+    fast, full = etree.fromstring(data, secure_parser()), etree.fromstring(data, secure_parser())
+    strip_namespaces(fast, data)
+    strip_namespaces(full)
+    assert etree.tostring(fast) == etree.tostring(full)
+    assert not any(el.tag.startswith("{") for el in fast.iter(etree.Element))

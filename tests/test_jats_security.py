@@ -8,9 +8,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from lxml import etree
 
 from pmc15m import reasons
-from pmc15m.jats import JatsError, ParseConfig, parse_article
+from pmc15m.jats import JatsError, ParseConfig, find_figures, parse_article
+from pmc15m.jats_xml import strip_namespaces
+from pmc15m.record import ArticleMeta, Sample
+from pmc15m.sources.local import LocalSource
+from pmc15m.stages import read_article
 
 BODY = (
     '<front><article-meta><article-id pub-id-type="pmc">PMC9</article-id></article-meta></front>'
@@ -198,3 +203,66 @@ def test_deep_but_legal_math_renders():
     ).encode()
     (fig,) = parse_article(data).figures
     assert fig.caption.startswith("x_i_i")
+
+
+# --- refusals end as recorded rejections ---------------------------------------------------------
+
+HOSTILE = {
+    "xxe": (
+        f'<!DOCTYPE article [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><article {XLINK}>{BODY}</article>'
+    ).encode(),
+    "billion_laughs": (
+        "<!DOCTYPE article ["
+        + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(10))
+        + f"]><article {XLINK}>{BODY.replace('&xxe;', '&l9;')}</article>"
+    ).encode(),
+    "malformed": GOOD.replace("</italic>", "").encode(),
+    "truncated": GOOD[:150].encode(),
+    "too_deep": b"<article><front/><body>" + b"<p>" * 300 + b"x" + b"</p>" * 300 + b"</body></article>",
+    "oversize": GOOD.replace("Fine caption.", "word " * 50_000).encode(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_article_is_a_recorded_rejection(tmp_path, case: str):
+    """Through the stage the pipeline runs: a reject row with reason and detail, no exception."""
+    key = "PMC9.1/PMC9.1.xml"
+    (tmp_path / "PMC9.1").mkdir()
+    (tmp_path / key).write_bytes(HOSTILE[case])
+    meta = ArticleMeta(pmcid="PMC9", version=1, xml_key=key)
+    start = time.perf_counter()
+    result = read_article(LocalSource(tmp_path), meta, ParseConfig(max_bytes=100_000))
+    assert time.perf_counter() - start < 2.0
+    assert isinstance(result, Sample)
+    assert (result.pmcid, result.reject_reason) == ("PMC9", reasons.XML_UNPARSEABLE)
+    assert result.reject_detail and "root:" not in result.reject_detail
+
+
+# --- why recover mode is off: what lxml's recovering parser makes of broken articles -------------
+
+_TWO_FIGS = (
+    f"<article {XLINK}><body>"
+    '<fig id="F1"><caption><p>First caption.</p></caption><graphic xlink:href="g1"/></fig>'
+    '<fig id="F2"><caption><p>Second caption.</p></caption><graphic xlink:href="g2"/></fig>'
+    "</body></article>"
+)
+_INTENDED = [("F1", "First caption.", "g1"), ("F2", "Second caption.", "g2")]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        _TWO_FIGS.replace("First caption.", "First <italic>caption."),  # unclosed inline markup
+        _TWO_FIGS.replace("First caption.</p></caption>", "First caption.</p>"),  # unclosed caption
+        _TWO_FIGS[: _TWO_FIGS.index("Second") + 3],  # truncated download
+    ],
+)
+def test_recover_mode_would_mispair_so_strict_parsing_refuses(broken: str):
+    """The documented decision (pmc15m.jats_xml): each of these, recovered, reads wrongly."""
+    assert [(f.fig_id, f.caption, f.graphic) for f in parse_article(_TWO_FIGS.encode()).figures] == _INTENDED
+    lenient = etree.XMLParser(recover=True, resolve_entities=False, load_dtd=False, no_network=True)
+    root = etree.fromstring(broken.encode(), lenient)
+    strip_namespaces(root)
+    recovered = [(f.fig_id, f.caption, f.graphic) for f in find_figures(root)]
+    assert recovered != _INTENDED  # a lost graphic or a truncated caption that looks real
+    assert "malformed" in refused(broken.encode()).detail

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from pmc15m.corpus.canonical import zero_tiff_gaps
 from pmc15m.corpus.imagefiles import KINDS, encode_image, near_duplicate, render_figure
 from pmc15m.corpus.jats_writer import plain_text, write_jats
 from pmc15m.corpus.model import ArticlePlan, ImageSpec
@@ -59,7 +58,7 @@ def make_image(spec: ImageSpec) -> tuple[bytes, tuple[int, int] | None]:
     if spec.reencode_from is not None:
         with Image.open(io.BytesIO(encode_image(img, spec.reencode_from))) as decoded:
             img = decoded.convert("RGB")
-    data = zero_tiff_gaps(encode_image(img, spec.kind))
+    data = encode_image(img, spec.kind)
     if KINDS[spec.kind].expected in _DECODABLE:
         return data, img.size  # exif-rotated files are stored turned, and display as img
     if data.startswith(_PNG_SIGNATURE):  # a bomb: the header's claim is the point

@@ -8,10 +8,16 @@ Beam DoFn can carry the string across process boundaries and open its own client
 from __future__ import annotations
 
 import abc
+import hashlib
+import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from pmc15m.record import ArticleVersion, MediaRef
+from pmc15m.record import ArticleMeta, ArticleVersion, MediaRef
+
+if TYPE_CHECKING:
+    from pmc15m.sources.options import SourceOptions
 
 BUCKET = "pmc-oa-opendata"
 INVENTORY_PREFIX = f"inventory-reports/{BUCKET}/metadata/"
@@ -22,7 +28,29 @@ class SourceError(Exception):
 
 
 class ObjectMissing(Exception):
-    """One object cannot be read: counted as a rejection, never fatal to the build."""
+    """One object cannot be read: counted as a rejection, never fatal to the build.
+
+    Raised as such, the store said the object is not there or not ours to read (404, 403,
+    no such file): permanent, never retried, rejected as ``missing_object``. The two
+    subclasses below are the other ways a read ends without bytes.
+    """
+
+
+class FetchFailed(ObjectMissing):
+    """Transient failures (throttling, 5xx, timeouts, resets) outlasted the retries."""
+
+    def __init__(self, key: str, kind: str, detail: str = "") -> None:
+        super().__init__(detail or f"{kind}: {key}")
+        self.key = key
+        self.kind = kind
+
+
+class ChecksumMismatch(ObjectMissing):
+    """Every read of the object gave bytes that differ from the MD5 the metadata names."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 class Source(abc.ABC):
@@ -40,12 +68,41 @@ class Source(abc.ABC):
     def read(self, key: str) -> bytes:
         """The bytes of one object; raises ``ObjectMissing`` when it cannot be read."""
 
-    def list_article_versions(self) -> Iterator[ArticleVersion]:
-        """Every article version the inventory lists, part by part."""
+    def read_verified(self, key: str, md5: str) -> bytes:
+        """The bytes of one object, checked against its MD5 (hex; "" skips the check).
+
+        Raises ``ChecksumMismatch`` when they differ. Remote sources override this to
+        re-read a mismatching object before giving up (the bytes may have been damaged in
+        transit); a local file read twice would only differ twice.
+        """
+        data = self.read(key)
+        if md5 and hashlib.md5(data, usedforsecurity=False).hexdigest() != md5.lower():
+            raise ChecksumMismatch(key)
+        return data
+
+    def list_part(self, part: str) -> Iterator[ArticleVersion]:
+        """The article versions one listing part names (a legacy mirror lists from a CSV)."""
         from pmc15m.inventory import parse_inventory_part
 
+        return parse_inventory_part(self.read(part))
+
+    def article_meta(self, version: ArticleVersion) -> ArticleMeta:
+        """The metadata of one version: its JSON here; a legacy mirror synthesises it.
+
+        Raises ``ObjectMissing`` when it cannot be read, ``MetadataError`` when unusable.
+        """
+        from pmc15m.metadata import parse_metadata
+
+        return parse_metadata(self.read(version.metadata_key), etag=version.etag)
+
+    def take_counts(self) -> dict[str, int]:
+        """Events counted since the last call (e.g. ignored tar members), for Beam metrics."""
+        return {}
+
+    def list_article_versions(self) -> Iterator[ArticleVersion]:
+        """Every article version the inventory lists, part by part."""
         for part in self.inventory_parts():
-            yield from parse_inventory_part(self.read(part))
+            yield from self.list_part(part)
 
 
 def parse_object_url(url: str) -> MediaRef:
@@ -59,10 +116,25 @@ def parse_object_url(url: str) -> MediaRef:
     return MediaRef(key=path, md5=md5)
 
 
-def open_source(location: str, inventory_date: str | None = None) -> Source:
-    """The source a user names with ``--source``: a local directory for now."""
-    if location.startswith(("s3://", "http://", "https://")):
-        raise SourceError(f"remote sources are not supported yet: {location!r}")
+def open_source(
+    location: str, inventory_date: str | None = None, options: SourceOptions | None = None
+) -> Source:
+    """The source a user names with ``--source``: ``s3://bucket``, an ``https://`` base URL,
+    or a local directory (a legacy oa_package mirror when it holds ``oa_file_list.csv``).
+    ``options`` (connection settings) matter to remote sources only.
+    """
+    if location.startswith("s3://"):
+        from pmc15m.sources.s3 import S3Source
+
+        return S3Source(location, inventory_date, options)
+    if location.startswith(("http://", "https://")):
+        from pmc15m.sources.https import HttpsSource
+
+        return HttpsSource(location, inventory_date, options)
+    if os.path.isfile(os.path.join(location, "oa_file_list.csv")):
+        from pmc15m.sources.legacy import LegacySource
+
+        return LegacySource(location, inventory_date=inventory_date)
     from pmc15m.sources.local import LocalSource
 
     return LocalSource(location, inventory_date=inventory_date)

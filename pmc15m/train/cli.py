@@ -1,0 +1,216 @@
+"""``pmc15m train``, ``pmc15m evaluate`` and ``pmc15m export``.
+
+Registered by ``pipelines.cli`` through ``register(commands)``. This module imports nothing
+heavy: torch and transformers load inside the handlers, so ``pmc15m --help`` stays fast.
+Errors in what the user gave (no shards, no tokenizer, a run folder already used, no
+checkpoint) leave as ``SourceError``, which the command line prints as one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+
+from pmc15m.sources.base import SourceError
+
+log = logging.getLogger(__name__)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _model_arguments(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("model")
+    group.add_argument("--vision", default="vit-b-16", help="vit-b-16 | vit-tiny | a ViT Hub name or folder")
+    group.add_argument(
+        "--text", default="bert-base", help="bert-base | bert-tiny | a BERT Hub name or folder"
+    )
+    group.add_argument("--image_size", type=_positive, default=224)
+    group.add_argument("--context_length", type=_positive, default=256)
+    group.add_argument("--projection_dim", type=_positive, default=512)
+    group.add_argument("--dropout", type=float, default=None, help="override the towers' dropout")
+
+
+def _data_arguments(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("data")
+    group.add_argument("--data", required=True, help="shards, e.g. 'out/train/{00000..00099}.tar'")
+    group.add_argument("--output", required=True, help="run folder: checkpoints, tokenizer, metrics")
+    group.add_argument("--tokenizer", default=None, help="tokenizer name or folder (default: BiomedBERT)")
+    group.add_argument(
+        "--tokenizer_vocab", type=_non_negative, default=0, help="learn an N-token WordPiece vocab offline"
+    )
+    group.add_argument("--workers", type=_non_negative, default=4, help="loader processes per rank")
+    group.add_argument("--resampled", action="store_true", help="draw shards with replacement")
+    group.add_argument("--shuffle_buffer", type=_non_negative, default=2000)
+    group.add_argument("--epoch_samples", type=_non_negative, default=0, help="default: from sizes.json")
+    group.add_argument("--no_augment", action="store_true", help="centre crops instead of random crops")
+
+
+def _optim_arguments(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("optimisation")
+    group.add_argument("--batch_size", type=_positive, default=256, help="per rank and micro-batch")
+    group.add_argument("--accum_freq", type=_positive, default=1, help="micro-batches per step")
+    group.add_argument("--epochs", type=_positive, default=1)
+    group.add_argument("--steps", type=_non_negative, default=0, help="total steps (default: from epochs)")
+    group.add_argument("--lr", type=float, default=5e-4)
+    group.add_argument("--weight_decay", type=float, default=0.2)
+    group.add_argument("--beta1", type=float, default=0.9)
+    group.add_argument("--beta2", type=float, default=0.98)
+    group.add_argument("--eps", type=float, default=1e-6)
+    group.add_argument("--warmup", type=_non_negative, default=1000)
+    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    group.add_argument("--grad_checkpointing", action="store_true")
+    group.add_argument(
+        "--compile",
+        nargs="?",
+        const="inductor",
+        default="",
+        metavar="BACKEND",
+        help="torch.compile the model (backend: inductor unless named)",
+    )
+    group.add_argument("--device", default="auto", help="auto | cuda | cpu")
+    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--checkpoint_every", type=_positive, default=1000)
+    group.add_argument("--keep_checkpoints", type=_positive, default=2)
+    group.add_argument("--log_every", type=_positive, default=50)
+    group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+
+
+def _configs(args: argparse.Namespace):
+    from pmc15m.train.model import ModelConfig
+    from pmc15m.train.tokenize import BIOMEDBERT
+    from pmc15m.train.train import TrainConfig
+
+    model_cfg = ModelConfig(
+        vision=args.vision,
+        text=args.text,
+        image_size=args.image_size,
+        context_length=args.context_length,
+        projection_dim=args.projection_dim,
+        dropout=args.dropout,
+    )
+    names = {f.name for f in dataclasses.fields(TrainConfig)} - {"betas", "tokenizer", "augment", "draft"}
+    train_cfg = TrainConfig(
+        **{name: getattr(args, name) for name in names},
+        tokenizer=args.tokenizer
+        or (args.text if args.text not in ("bert-base", "bert-tiny") else BIOMEDBERT),
+        betas=(args.beta1, args.beta2),
+        augment=not args.no_augment,
+    )
+    return train_cfg, model_cfg
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from pmc15m.train.data import DataError
+    from pmc15m.train.evaluate import EvaluationError
+    from pmc15m.train.tokenize import TokenizerError
+    from pmc15m.train.train import TrainError
+
+    return DataError, EvaluationError, TokenizerError, TrainError, FileNotFoundError
+
+
+def _check_no_extra(extra: list[str]) -> None:
+    if extra:
+        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+
+
+def run_train_command(args: argparse.Namespace, extra: list[str]) -> int:
+    _check_no_extra(extra)
+    from pmc15m.train.train import train
+
+    if int(os.environ.get("RANK", "0")) == 0 and logging.getLogger().level > logging.INFO:
+        logging.getLogger("pmc15m.train").setLevel(logging.INFO)  # progress lines from rank 0
+    try:
+        result = train(*_configs(args))
+    except _user_errors() as exc:
+        raise SourceError(str(exc)) from exc
+    if int(os.environ.get("RANK", "0")) == 0:
+        summary = {
+            "steps": result.step,
+            "final_loss": result.losses[-1] if result.losses else None,
+            "samples_per_second": round(result.samples_per_second, 2),
+            "checkpoint": result.checkpoint,
+            "bad_samples": result.bad_samples,
+        }
+        sys.stdout.write(json.dumps(summary) + "\n")
+    return 0
+
+
+def run_evaluate_command(args: argparse.Namespace, extra: list[str]) -> int:
+    _check_no_extra(extra)
+    if not args.data and not args.zeroshot:
+        raise SourceError("give --data (retrieval) and/or --zeroshot (a folder of class folders)")
+    from pmc15m.train.evaluate import evaluate_retrieval, zero_shot
+    from pmc15m.train.export import load_trained
+
+    report: dict = {"model": args.model}
+    try:
+        trained = load_trained(args.model)
+        if args.data:
+            result = evaluate_retrieval(trained, args.data, args.batch_size, args.workers, args.device)
+            report["retrieval"] = dataclasses.asdict(result)
+        if args.zeroshot:
+            report["zeroshot"] = dataclasses.asdict(zero_shot(trained, args.zeroshot, device=args.device))
+    except _user_errors() as exc:
+        raise SourceError(str(exc)) from exc
+    text = json.dumps(report, indent=2)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def run_export_command(args: argparse.Namespace, extra: list[str]) -> int:
+    _check_no_extra(extra)
+    from pmc15m.train.export import export_hf
+
+    try:
+        export_hf(args.model, args.output)
+    except _user_errors() as exc:
+        raise SourceError(str(exc)) from exc
+    sys.stdout.write(f"exported to {args.output}\n")
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``train``, ``evaluate`` and ``export`` to the ``pmc15m`` command line."""
+    train = commands.add_parser(
+        "train",
+        help="pretrain a CLIP model on the shards (BiomedCLIP recipe)",
+        description="Train ViT + BERT with a contrastive loss. Under torchrun every rank runs this.",
+    )
+    _data_arguments(train)
+    _model_arguments(train)
+    _optim_arguments(train)
+    train.set_defaults(handler=run_train_command)
+
+    evaluate = commands.add_parser("evaluate", help="retrieval recall@k on a split; zero-shot on a folder")
+    evaluate.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
+    evaluate.add_argument("--data", help="shards of the split, e.g. 'out/test/{00000..00003}.tar'")
+    evaluate.add_argument("--zeroshot", help="folder with one sub-folder of images per class name")
+    evaluate.add_argument("--batch_size", type=_positive, default=256)
+    evaluate.add_argument("--workers", type=_non_negative, default=2)
+    evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--report", help="also write the JSON report to this file")
+    evaluate.set_defaults(handler=run_evaluate_command)
+
+    export = commands.add_parser("export", help="write a trained model as a Hugging Face model folder")
+    export.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
+    export.add_argument("--output", required=True, help="folder to write")
+    export.set_defaults(handler=run_export_command)

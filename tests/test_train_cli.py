@@ -1,0 +1,130 @@
+"""``pmc15m train / evaluate / export`` end to end, and the export loaded by transformers alone.
+
+The data are synthetic figures of four colours with captions naming the colour, so a tiny
+model learns something that zero-shot classification from class names can show.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+import torch
+from PIL import Image
+from train_support import COLORS, TINY, color_image, one_thread, write_shards
+
+from pipelines.cli import main
+
+FORMS = ("a {} square", "{} colour", "a figure that is {}", "an image filled with {}")
+
+
+@pytest.fixture(scope="module")
+def colour_data(tmp_path_factory):
+    root, rng = tmp_path_factory.mktemp("colours"), random.Random(0)
+    samples = [
+        (f"k{i:03d}_{name}", {"jpg": color_image(rgb, rng), "txt": FORMS[i % 4].format(name).encode()})
+        for i in range(16)
+        for name, rgb in COLORS.items()
+    ]
+    rng.shuffle(samples)
+    write_shards(root / "train", samples, 2)
+    test = write_shards(root / "test", samples[:16], 1)
+    for name, rgb in COLORS.items():
+        (root / "zeroshot" / name).mkdir(parents=True)
+        for j in range(5):
+            (root / "zeroshot" / name / f"{j}.jpg").write_bytes(color_image(rgb, rng))
+    (root / "zeroshot" / "red" / "notes.txt").write_text("not an image")
+    (root / "zeroshot" / "red" / "broken.jpg").write_bytes(b"\xff\xd8\xff broken")
+    return {"train": str(root / "train" / "{00000..00001}.tar"), "test": str(test[0]), "root": root}
+
+
+def _tiny_flags() -> list[str]:
+    flags = []
+    for name in ("vision", "text", "image_size", "context_length", "projection_dim"):
+        flags += [f"--{name}", str(TINY[name])]
+    return flags
+
+
+def _error(capsys, argv) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error:" in err
+    return err
+
+
+@pytest.fixture(scope="module")
+def trained_run(colour_data, tmp_path_factory):
+    run = tmp_path_factory.mktemp("run") / "run"
+    argv = ["train", "--data", colour_data["train"], "--output", str(run), "--tokenizer_vocab", "200"]
+    argv += [*_tiny_flags(), "--batch_size", "16", "--steps", "30", "--warmup", "2", "--lr", "1e-3"]
+    argv += ["--workers", "1", "--log_every", "10"]
+    with one_thread():
+        assert main(argv) == 0
+    return run
+
+
+def test_train_writes_checkpoint_tokenizer_and_metrics(trained_run, capsys):
+    metrics = [json.loads(line) for line in (trained_run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [10, 20, 30]
+    assert metrics[-1]["loss"] < metrics[0]["loss"]
+    assert all(m["lr"] >= 0 and m["logit_scale"] > 1 and m["samples_per_s"] > 0 for m in metrics)
+    assert (trained_run / "checkpoints" / "step_00000030.pt").is_file()
+    assert (trained_run / "tokenizer" / "tokenizer.json").is_file()
+
+
+def test_evaluate_reports_retrieval_and_zero_shot(trained_run, colour_data, capsys, tmp_path):
+    report_path = tmp_path / "report.json"
+    argv = ["evaluate", "--model", str(trained_run), "--data", colour_data["test"], "--workers", "0"]
+    argv += ["--zeroshot", str(colour_data["root"] / "zeroshot"), "--report", str(report_path)]
+    with one_thread():
+        assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == json.loads(report_path.read_text())
+    assert report["retrieval"]["pairs"] == 16
+    assert set(report["retrieval"]["image_to_text"]) == {"1", "5", "10"}
+    zero = report["zeroshot"]
+    assert zero["images"] == 20 and zero["skipped"] == 1  # the broken JPEG; notes.txt is no image
+    assert zero["top1"] >= 0.9, zero
+    assert zero["top5"] is None  # four classes
+
+
+def test_export_loads_back_with_transformers_alone(trained_run, tmp_path, capsys):
+    from transformers import VisionTextDualEncoderModel, VisionTextDualEncoderProcessor
+
+    from pmc15m.train.export import load_trained
+
+    assert main(["export", "--model", str(trained_run), "--output", str(tmp_path / "hf")]) == 0
+    model = VisionTextDualEncoderModel.from_pretrained(tmp_path / "hf").eval()
+    processor = VisionTextDualEncoderProcessor.from_pretrained(tmp_path / "hf")
+    rng = random.Random(7)
+    images = [Image.open(io.BytesIO(color_image(rgb, rng))) for rgb in COLORS.values()]
+    prompts = [f"a {name} square" for name in COLORS]  # worded like the training captions
+    inputs = processor(text=prompts, images=images, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        logits = model(**inputs).logits_per_image
+    assert logits.argmax(dim=1).tolist() == [0, 1, 2, 3]  # each colour finds its own name
+    ours = load_trained(str(trained_run)).model
+    with torch.no_grad():
+        theirs = torch.nn.functional.normalize(model.get_image_features(inputs["pixel_values"]).pooler_output)
+        assert torch.allclose(ours.encode_image(inputs["pixel_values"]), theirs, atol=1e-5)
+
+
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path, trained_run):
+    flags = _tiny_flags()
+    assert "sizes.json" in _error(
+        capsys, ["train", "--data", str(tmp_path / "x.tar"), "--output", "o", *flags]
+    )
+    assert "--resume" in _error(
+        capsys,
+        ["train", "--data", "unused.tar", "--output", str(trained_run), "--tokenizer_vocab", "50", *flags],
+    )
+    assert "--data" in _error(capsys, ["evaluate", "--model", str(trained_run)])
+    assert "no checkpoint" in _error(
+        capsys, ["export", "--model", str(tmp_path), "--output", str(tmp_path / "o")]
+    )
+    assert "positive" in _error(capsys, ["train", "--data", "d", "--output", "o", "--batch_size", "0"])
+    assert "unrecognized" in _error(capsys, ["export", "--model", "m", "--output", "o", "--bogus"])
