@@ -30,8 +30,8 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.pvalue import TaggedOutput
 
+from pipelines.portable import Gather, JoinTotals, Routed, Routes
 from pmc15m import dedup, nearsearch
 from pmc15m.config import DedupConfig
 from pmc15m.dedup import Decision, Edge, Node, NodeRef
@@ -53,13 +53,17 @@ def _band_entries(node: Node, k: int, m: int) -> Iterator[tuple[tuple[int, int, 
         yield (m, subset_index, packed), ref
 
 
+def _counted_band_entries(
+    joined: tuple[str, int, Node], k: int
+) -> Iterator[tuple[tuple[int, int, int], NodeRef]]:
+    """Band entries with the band count chosen from the number of hashed nodes."""
+    _, n, node = joined
+    yield from _band_entries(node, k, nearsearch.choose_bands(k, n, dedup.BEAM_KEY_COST))
+
+
 def _bucket_edges(group: tuple[tuple[int, int, int], Iterable[NodeRef]], k: int) -> list[Edge]:
     (m, subset_index, _), refs = group
     return dedup.bucket_edges(k, m, subset_index, list(refs))
-
-
-def _choose_bands(n: int, k: int) -> int:
-    return nearsearch.choose_bands(k, n, dedup.BEAM_KEY_COST)
 
 
 def _centre_of(item: tuple[str, dict[str, list[Any]]]) -> Iterator[tuple[str, Node]]:
@@ -75,6 +79,17 @@ def _decide(cluster: tuple[str, Iterable[Node]], config: DedupConfig) -> Iterato
         yield decision.key, decision
 
 
+class _GatherEdges(beam.PTransform):
+    """Every edge onto one worker, as one element: ``{"edges": [...]}`` (maybe empty)."""
+
+    def expand(self, edges: beam.PCollection) -> beam.PCollection:
+        return {"edges": edges} | "Gather" >> Gather()
+
+
+def _assign_centres(gathered: dict[str, list[Edge]]) -> list[tuple[str, str]]:
+    return list(dedup.assign_centres(gathered.get("edges", [])).items())
+
+
 class _ApplyFn(beam.DoFn):
     """Joins one sample with its decision (none for a sample without duplicates)."""
 
@@ -88,7 +103,7 @@ class _ApplyFn(beam.DoFn):
             out = dedup.apply_decision(sample, decision)
             if out.reject_reason:
                 Metrics.counter(NAMESPACE, f"rejected_{out.reject_reason}").inc()
-                yield TaggedOutput(REJECTS, out)
+                yield Routed(REJECTS, out)
                 continue
             if decision is not None:
                 self.clusters.inc()
@@ -98,8 +113,8 @@ class _ApplyFn(beam.DoFn):
 class NearEdges(beam.PTransform):
     """Nodes -> edges between nodes whose perceptual hashes are within the distance.
 
-    The band count is the configured one, or chosen from the number of hashed nodes
-    (counted first: a side input of one number).
+    The band count is the configured one, or chosen from the number of hashed nodes,
+    which reaches every node through a GroupByKey join (no side input: pipelines.portable).
     """
 
     def __init__(self, config: DedupConfig) -> None:
@@ -110,18 +125,20 @@ class NearEdges(beam.PTransform):
         k = self.config.near_distance
         hashed = nodes | "Hashed" >> beam.Filter(lambda node: node.phash is not None)
         if self.config.near_bands:
-            bands = hashed.pipeline | "Bands" >> beam.Create([self.config.near_bands])
+            entries = hashed | "BandKeys" >> beam.FlatMap(_band_entries, k, self.config.near_bands)
         else:
-            bands = (
+            count = (
                 hashed
-                | "CountHashed" >> beam.combiners.Count.Globally()
-                | "ChooseBands" >> beam.Map(_choose_bands, k)
+                | "HashedName" >> beam.Map(lambda node: "hashed")
+                | "CountHashed" >> beam.combiners.Count.PerElement()
+            )
+            entries = (
+                {"items": hashed | "ByName" >> beam.Map(lambda node: ("hashed", node)), "totals": count}
+                | "JoinCount" >> JoinTotals(lambda node: node.image_key)
+                | "BandKeys" >> beam.FlatMap(_counted_band_entries, k)
             )
         return (
-            hashed
-            | "BandKeys" >> beam.FlatMap(_band_entries, k, beam.pvalue.AsSingleton(bands))
-            | "GroupBands" >> beam.GroupByKey()
-            | "CompareInGroup" >> beam.FlatMap(_bucket_edges, k)
+            entries | "GroupBands" >> beam.GroupByKey() | "CompareInGroup" >> beam.FlatMap(_bucket_edges, k)
         )
 
 
@@ -143,8 +160,8 @@ class Decide(beam.PTransform):
             centres = (
                 nodes
                 | "NearEdges" >> NearEdges(self.config)
-                | "CollectEdges" >> beam.combiners.ToList()
-                | "AssignCentres" >> beam.FlatMap(lambda edges: list(dedup.assign_centres(edges).items()))
+                | "CollectEdges" >> _GatherEdges()
+                | "AssignCentres" >> beam.FlatMap(_assign_centres)
             )
         else:
             centres = samples.pipeline | "NoCentres" >> beam.Create([])
@@ -176,6 +193,6 @@ class Deduplicate(beam.PTransform):
         outputs = (
             {"sample": samples | "ByKey" >> beam.Map(lambda s: (s.key, s)), "decision": decisions}
             | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Apply" >> beam.ParDo(_ApplyFn()).with_outputs(REJECTS, main="samples")
+            | "Apply" >> Routes(beam.ParDo(_ApplyFn()), [REJECTS], main="samples")
         )
-        return {"samples": outputs.samples, "rejects": outputs[REJECTS]}
+        return {"samples": outputs["samples"], "rejects": outputs[REJECTS]}

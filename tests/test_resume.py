@@ -53,18 +53,19 @@ def _journaled(out: Path, stage: str) -> int:
     return Journal(str(dirs[0]), stage).load() if dirs else 0
 
 
-def _build(corpus: Path, out: Path) -> subprocess.Popen:
+def _build(corpus: Path, out: Path, log_file: Path) -> subprocess.Popen:
+    """The CLI build as a subprocess; stderr to a file (a pipe nobody drains would stall it)."""
     env = {**os.environ, "PMC15M_JOURNAL_CHUNK": str(CHUNK), "PMC15M_PROGRESS_SECONDS": "0"}
     cmd = [sys.executable, "-m", "pmc15m", "--log_level", "INFO", "build", "--source", str(corpus)]
     cmd += ["--output", str(out), *SMALL_BUILD_ARGS]
-    return subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    with log_file.open("w") as err:
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
 
 def _run_until(corpus: Path, out: Path, reached: Callable[[], bool], limit: float = 60) -> tuple[bool, str]:
     """Start a build, SIGKILL it as soon as ``reached()``; (killed, stderr)."""
-    proc = _build(corpus, out)
+    log_file = out.parent / "attempt.log"
+    proc = _build(corpus, out, log_file)
     deadline = time.monotonic() + limit
     killed = False
     while proc.poll() is None and time.monotonic() < deadline:
@@ -73,8 +74,8 @@ def _run_until(corpus: Path, out: Path, reached: Callable[[], bool], limit: floa
             killed = True
             break
         time.sleep(0.02)
-    _, err = proc.communicate(timeout=limit)
-    return killed, err
+    proc.wait(timeout=limit)
+    return killed, log_file.read_text()
 
 
 def _last_count(stderr: str, name: str) -> int:
@@ -84,9 +85,10 @@ def _last_count(stderr: str, name: str) -> int:
 
 def test_killed_builds_resume_to_the_bytes_of_a_clean_build(small_corpus, small_build, tmp_path):
     out = tmp_path / "out"
-    # Kill points, each later than the last: mid images (metadata and JATS journaled),
-    # then while the shards are being written (everything journaled, output half written).
+    # Kill points, each later than the last: while reading metadata; mid images (metadata
+    # and JATS journaled); while the shards are written (all journaled, output half written).
     points = [
+        lambda: _chunks(out, "metadata") >= 1,
         lambda: _chunks(out, "images") >= 3,
         lambda: (out / "train").exists(),
     ]
@@ -102,8 +104,10 @@ def test_killed_builds_resume_to_the_bytes_of_a_clean_build(small_corpus, small_
         fetched += max(0, _last_count(err, "articles") - before)
     assert kills >= 1, "the build finished before the first kill point was reached"
     if kills == len(points):
-        proc = _build(small_corpus, out)
-        _, err = proc.communicate(timeout=120)
+        log_file = tmp_path / "final.log"
+        proc = _build(small_corpus, out, log_file)
+        proc.wait(timeout=120)
+        err = log_file.read_text()
         assert proc.returncode == 0, err[-2000:]
         fetched += sum(int(n) for n in re.findall(r"journal articles: (\d+) computed", err))
     total = _last_count(err, "articles")
