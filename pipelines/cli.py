@@ -1,7 +1,9 @@
-"""The ``pmc15m`` command line: ``build`` a dataset, ``make-corpus`` for the mini corpus.
+"""The ``pmc15m`` command line: one parser, subcommands registered by their own modules.
 
-Options the build does not know are handed to Beam (``--runner``, ``--direct_num_workers``
-...); a flag that neither knows is an error, not a silently ignored typo.
+``build`` lives in ``pipelines.cli_build``; ``make-corpus`` is here because it is tiny; the
+rest (inspect, publish, report, train ...) add themselves through ``register(commands)``,
+each setting ``handler`` to an ``(args, extra) -> int`` function. Modules are imported
+lightly (no torch, no Beam at import) so ``pmc15m --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,244 +12,22 @@ import argparse
 import importlib
 import logging
 import sys
-import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from pmc15m import fs, journal, progress
-from pmc15m.config import LICENSE_PRESETS, BuildConfig, DedupConfig, FilterConfig, ImageConfig, ParseConfig
-from pmc15m.selection import (
-    KNOWN_LICENSE_CODES,
-    Selection,
-    SelectionError,
-    parse_licenses,
-    read_pmcid_list,
-)
+from pmc15m import fs, progress
+from pmc15m.argtypes import positive_int
 from pmc15m.sources.base import SourceError
-from pmc15m.sources.options import SourceOptions
 
 log = logging.getLogger("pmc15m")
 
-# Modules with a ``register(commands)`` adding one subcommand each (kept light to import).
+# Modules with a ``register(commands)`` adding one subcommand each, in ``--help`` order.
 _SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "pipelines.cli_build",
     "pipelines.cli_inspect",
     "pipelines.cli_publish",
     "pipelines.cli_report",
     "pmc15m.train.cli",
 )
-
-# Folders a previous build wrote; --overwrite removes exactly these, nothing else.
-_OUTPUT_PARTS = ("train", "validation", "test", "rejects", "report", "index", "manifest.json")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
-def _licenses(text: str) -> tuple[str, ...]:
-    try:
-        return parse_licenses(text)
-    except SelectionError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _sample_fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value
-
-
-def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
-    d, img, flt = BuildConfig(), ImageConfig(), FilterConfig()
-    sub.add_argument(
-        "--source",
-        required=True,
-        help="the bucket: s3://pmc-oa-opendata, an https:// base URL (virtual-host or path style), "
-        "a local directory laid out like the bucket, or a legacy oa_package mirror (with oa_file_list.csv)",
-    )
-    sub.add_argument(
-        "--output",
-        required=True,
-        help="output directory or URL (s3://bucket/prefix, gs://...) for the dataset",
-    )
-    sub.add_argument(
-        "--output_s3_endpoint_url",
-        help=f"S3-compatible endpoint of an s3:// output (MinIO, R2, moto); or env {fs.ENDPOINT_ENV}",
-    )
-    sub.add_argument("--overwrite", action="store_true", help="replace the output of a previous build there")
-    sub.add_argument(
-        "--keep_work",
-        action="store_true",
-        help="keep <output>/_work/ (the resume journal) after the build; a killed build started "
-        "again with the same arguments always resumes from it",
-    )
-    sub.add_argument("--inventory_date", help="pin an inventory report (2026-11-20T01-00Z); default: newest")
-    sub.add_argument(
-        "--licenses",
-        type=_licenses,
-        default=d.licenses,
-        help=f"a preset ({', '.join(LICENSE_PRESETS)}) or comma-separated codes and presets "
-        f"(codes: {', '.join(KNOWN_LICENSE_CODES)}); default: redistributable",
-    )
-    sub.add_argument(
-        "--pmcids",
-        metavar="FILE",
-        help="build only these articles: a file with one PMCID per line (PMC prefix optional, # comments)",
-    )
-    sub.add_argument(
-        "--sample_fraction",
-        type=_sample_fraction,
-        help="build a stable sample of this fraction of the articles (hash of the PMCID; a bigger "
-        "fraction is a superset)",
-    )
-    sub.add_argument(
-        "--limit",
-        type=_positive_int,
-        help="build at most N articles: the N (selected) PMCIDs with the smallest hash, the same every run",
-    )
-    sub.add_argument(
-        "--include_retracted", action="store_true", help="keep retracted articles (default: drop)"
-    )
-    sub.add_argument("--max_side", type=_positive_int, default=img.max_side, help="target size in pixels")
-    sub.add_argument("--resize_mode", choices=("longest", "shortest", "none"), default=img.resize_mode)
-    sub.add_argument("--image_format", choices=("jpeg", "webp"), default=img.output_format)
-    sub.add_argument("--quality", type=_positive_int, default=img.quality, help="output JPEG/WebP quality")
-    sub.add_argument(
-        "--max_pixels", type=_positive_int, default=img.max_pixels, help="decompression-bomb limit"
-    )
-    sub.add_argument(
-        "--max_xml_bytes", type=_positive_int, default=ParseConfig().max_bytes, help="refuse bigger JATS"
-    )
-    sub.add_argument("--prepend_group_caption", action="store_true", help="fig-group caption first")
-    sub.add_argument("--include_label", action="store_true", help="keep 'Figure 1' at the start of captions")
-    sub.add_argument("--no_mentions", action="store_true", help="skip the body sentences citing each figure")
-    sub.add_argument("--min_caption_words", type=int, default=flt.min_caption_words)
-    sub.add_argument("--min_image_side", type=int, default=flt.min_image_side, help="source pixels")
-    sub.add_argument("--max_aspect_ratio", type=float, default=flt.max_aspect_ratio)
-    _add_quality_arguments(sub)
-    sub.add_argument(
-        "--shard_size", type=_positive_int, default=d.shard_size, help="samples per shard (about)"
-    )
-    sub.add_argument("--validation_fraction", type=_fraction, default=d.validation_fraction)
-    sub.add_argument("--test_fraction", type=_fraction, default=d.test_fraction)
-
-
-def _add_quality_arguments(sub: argparse.ArgumentParser) -> None:
-    """Caption quality and deduplication (pmc15m.quality, pmc15m.dedup explain the defaults)."""
-    flt, dd = FilterConfig(), DedupConfig()
-    sub.add_argument("--max_caption_words", type=_positive_int, default=flt.max_caption_words)
-    sub.add_argument(
-        "--keep_stock_captions", action="store_true", help="keep captions that are a label or stock phrase"
-    )
-    sub.add_argument("--keep_non_english", action="store_true", help="keep captions judged not English")
-    sub.add_argument("--no_dedup", action="store_true", help="keep duplicate and boilerplate images")
-    sub.add_argument(
-        "--near_distance",
-        type=int,
-        default=dd.near_distance,
-        help="perceptual-hash Hamming distance of a near duplicate; -1: exact duplicates only",
-    )
-    sub.add_argument(
-        "--near_bands", type=int, default=dd.near_bands, help="hash bands of the near search; 0: automatic"
-    )
-    sub.add_argument(
-        "--boilerplate_articles",
-        type=_positive_int,
-        default=dd.boilerplate_articles,
-        help="drop an image found in more distinct articles than this",
-    )
-
-
-def _dedup_config(args: argparse.Namespace) -> DedupConfig:
-    from pmc15m.dedup import check_config
-
-    config = DedupConfig(
-        enabled=not args.no_dedup,
-        near_distance=args.near_distance,
-        near_bands=args.near_bands,
-        boilerplate_articles=args.boilerplate_articles,
-    )
-    try:
-        check_config(config)
-    except ValueError as exc:
-        raise SourceError(f"deduplication: {exc}") from exc
-    return config
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _add_source_arguments(sub: argparse.ArgumentParser) -> None:
-    """How a remote source (s3://, https://) is read; none of it changes the output."""
-    o = SourceOptions()
-    group = sub.add_argument_group("remote sources (s3://, https://)")
-    group.add_argument("--s3_endpoint_url", help="an S3-compatible endpoint (mirror, MinIO) instead of AWS")
-    group.add_argument(
-        "--s3_anonymous",
-        action=argparse.BooleanOptionalAction,
-        default=o.anonymous,
-        help="unsigned requests, as the public bucket allows (default); --no-s3_anonymous signs with "
-        "boto3's default credentials (environment, AWS_PROFILE, instance role) for private mirrors",
-    )
-    group.add_argument(
-        "--fetch_concurrency", type=_positive_int, default=o.concurrency, help="requests in flight per worker"
-    )
-    group.add_argument(
-        "--fetch_timeout", type=_positive_float, default=o.read_timeout, help="seconds to wait for data"
-    )
-    group.add_argument(
-        "--fetch_attempts", type=_positive_int, default=o.attempts, help="tries per object, first included"
-    )
-    group.add_argument(
-        "--fetch_backoff",
-        type=float,
-        default=o.backoff,
-        help="base seconds of the exponential backoff with full jitter between tries",
-    )
-    group.add_argument(
-        "--fetch_retry_budget",
-        type=float,
-        default=o.retry_budget,
-        help="retries a worker may spend on the endpoint (a success earns back half a retry)",
-    )
-
-
-def source_options_from_args(args: argparse.Namespace) -> SourceOptions:
-    """Connection settings from the command line; a bad value is a one-line error."""
-    endpoint = args.s3_endpoint_url
-    parts = urlsplit(endpoint or "")
-    if endpoint is not None and not (parts.scheme in ("http", "https") and parts.netloc):
-        raise SourceError(f"--s3_endpoint_url must be an http(s):// URL, got {endpoint!r}")
-    if parts.username or parts.password:
-        raise SourceError("--s3_endpoint_url must not hold credentials (use the AWS credential chain)")
-    try:
-        return SourceOptions(
-            endpoint_url=endpoint,
-            anonymous=args.s3_anonymous,
-            concurrency=args.fetch_concurrency,
-            connect_timeout=min(SourceOptions().connect_timeout, args.fetch_timeout),
-            read_timeout=args.fetch_timeout,
-            attempts=args.fetch_attempts,
-            backoff=args.fetch_backoff,
-            retry_budget=args.fetch_retry_budget,
-        )
-    except ValueError as exc:
-        raise SourceError(str(exc)) from exc
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -257,126 +37,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log_level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser(
-        "build",
-        help="build shards from a PMC-style bucket",
-        description="Build webdataset tar + Parquet shards. Unknown --flags are Beam pipeline options "
-        "(default --runner DirectRunner).",
-    )
-    _add_build_arguments(build)
-    _add_source_arguments(build)
+    for module in _SUBCOMMAND_MODULES:
+        importlib.import_module(module).register(commands)
     corpus = commands.add_parser(
         "make-corpus", help="write the embedded mini corpus (a bucket-like directory)"
     )
     corpus.add_argument("--output", required=True, help="directory to write the corpus into")
     corpus.add_argument("--seed", type=int, default=0)
-    corpus.add_argument("--articles", type=_positive_int, default=60, help="number of articles")
+    corpus.add_argument("--articles", type=positive_int, default=60, help="number of articles")
     corpus.set_defaults(handler=run_corpus_command)
-    build.set_defaults(handler=run_build_command)
-    # Further subcommands live in their own modules, each with a ``register(commands)`` that
-    # adds its parser and sets ``handler`` to a ``(args, extra) -> int`` function.
-    for module in _SUBCOMMAND_MODULES:
-        importlib.import_module(module).register(commands)
     return parser
-
-
-def config_from_args(args: argparse.Namespace) -> BuildConfig:
-    if args.validation_fraction + args.test_fraction >= 1.0:
-        raise SourceError("--validation_fraction + --test_fraction must leave room for train")
-    return BuildConfig(
-        licenses=args.licenses,
-        drop_retracted=not args.include_retracted,
-        image=ImageConfig(
-            max_side=args.max_side,
-            resize_mode=args.resize_mode,
-            output_format=args.image_format,
-            quality=args.quality,
-            max_pixels=args.max_pixels,
-        ),
-        filters=FilterConfig(
-            min_caption_words=args.min_caption_words,
-            min_image_side=args.min_image_side,
-            max_aspect_ratio=args.max_aspect_ratio,
-            max_caption_words=args.max_caption_words,
-            drop_stock_captions=not args.keep_stock_captions,
-            english_only=not args.keep_non_english,
-        ),
-        dedup=_dedup_config(args),
-        parse=ParseConfig(
-            max_bytes=args.max_xml_bytes,
-            prepend_group_caption=args.prepend_group_caption,
-            include_label=args.include_label,
-            extract_mentions=not args.no_mentions,
-        ),
-        shard_size=args.shard_size,
-        validation_fraction=args.validation_fraction,
-        test_fraction=args.test_fraction,
-    )
-
-
-def selection_from_args(args: argparse.Namespace) -> Selection:
-    """The articles asked for; the PMCID file is read here, before any pipeline starts."""
-    try:
-        pmcids = read_pmcid_list(args.pmcids) if args.pmcids is not None else None
-        return Selection(pmcids=pmcids, limit=args.limit, sample_fraction=args.sample_fraction)
-    except SelectionError as exc:
-        raise SourceError(str(exc)) from exc
-
-
-def beam_arguments(extra: list[str]) -> list[str]:
-    """Check the leftover flags are Beam options, and name the local runner by default."""
-    from pipelines.beam_options import expand_runner_name, unknown_beam_flags
-
-    extra = expand_runner_name(extra)  # --runner DaskRunner -> its full path
-    unknown = unknown_beam_flags(extra)
-    if unknown:
-        raise SourceError(f"unknown option(s): {' '.join(unknown)} (see pmc15m build --help)")
-    if not any(a == "--runner" or a.startswith("--runner=") for a in extra):
-        extra = ["--runner=DirectRunner", *extra]
-    return extra
-
-
-def prepare_output(output: str, overwrite: bool) -> None:
-    fs.check_location(output)
-    existing = [p for p in _OUTPUT_PARTS if fs.exists(fs.join(output, p))]
-    if existing and journal.in_progress(output):
-        # An interrupted build: its partial output is redone from the journal (pmc15m.journal).
-        logging.getLogger(__name__).warning("resuming the unfinished build in %s", output)
-    elif existing and not overwrite:
-        raise SourceError(
-            f"{output} already holds a build ({', '.join(existing)}); pass --overwrite to replace it"
-        )
-    for part in existing:
-        path = fs.join(output, part)
-        fs.rmtree(path) if fs.isdir(path) else fs.remove(path)
-    fs.makedirs(output)
-
-
-def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
-    from pipelines.build import run_build
-    from pipelines.summary import format_summary
-
-    config = config_from_args(args)
-    selection = selection_from_args(args)
-    source_options = source_options_from_args(args)
-    beam_args = beam_arguments(extra)
-    fs_options = fs.FsOptions(s3_endpoint_url=args.output_s3_endpoint_url)
-    fs.configure(fs_options)
-    prepare_output(args.output, args.overwrite)
-    started = time.monotonic()
-    manifest = run_build(
-        args.source,
-        args.output,
-        config,
-        beam_args,
-        inventory_date=args.inventory_date,
-        fs_options=fs_options,
-        selection=selection,
-        source_options=source_options,
-        keep_work=args.keep_work,
-    )
-    sys.stdout.write(format_summary(manifest, args.output, time.monotonic() - started))
-    return 0
 
 
 def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:

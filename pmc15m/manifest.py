@@ -93,8 +93,7 @@ def finish_build(
     doc["counts"] = funnel(counts, kept)
     doc["counts"]["rejects_written"] = rejects_written
     doc["splits"] = {
-        split: {"samples": sum(sizes.values()), "shards": len(sizes)}
-        for split, sizes in splits.items()
+        split: {"samples": sum(sizes.values()), "shards": len(sizes)} for split, sizes in splits.items()
     }
     path = os.path.join(output, MANIFEST)
     write_json_atomic(path, doc)

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from cli_support import cli_error
 
 from pipelines.beam_options import unknown_beam_flags
-from pipelines.cli import beam_arguments, main
-
-
-def _error(capsys, argv) -> str:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err
+from pipelines.cli import main
+from pipelines.cli_build import beam_arguments
 
 
 def test_help_explains_every_build_option(capsys):
@@ -35,17 +28,17 @@ def test_help_explains_every_build_option(capsys):
 
 
 def test_missing_source_directory(capsys, tmp_path):
-    err = _error(capsys, ["build", "--source", str(tmp_path / "nope"), "--output", str(tmp_path / "o")])
+    err = cli_error(capsys, ["build", "--source", str(tmp_path / "nope"), "--output", str(tmp_path / "o")])
     assert "source directory does not exist" in err
 
 
 def test_source_without_inventory(capsys, tmp_path):
-    err = _error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o")])
+    err = cli_error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o")])
     assert "no inventory report" in err
 
 
 def test_bad_inventory_date(capsys, mini_corpus, tmp_path):
-    err = _error(
+    err = cli_error(
         capsys,
         [
             "build",
@@ -71,7 +64,7 @@ def test_bad_inventory_date(capsys, mini_corpus, tmp_path):
     ],
 )
 def test_bad_arguments_are_one_line_errors(capsys, tmp_path, argv, message):
-    err = _error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o"), *argv])
+    err = cli_error(capsys, ["build", "--source", str(tmp_path), "--output", str(tmp_path / "o"), *argv])
     assert message in err
 
 
@@ -82,7 +75,8 @@ def test_beam_arguments_name_the_local_runner_by_default():
 
 
 def test_parse_options_reach_the_config_and_the_build_id():
-    from pipelines.cli import config_from_args, make_parser
+    from pipelines.cli import make_parser
+    from pipelines.cli_build import config_from_args
     from pmc15m.manifest import make_build_id
 
     def config(*flags):

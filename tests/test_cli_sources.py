@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import cli_error
 
 from pipelines.cli import main
 from pmc15m.sources.base import INVENTORY_PREFIX
@@ -17,18 +18,9 @@ from pmc15m.sources.legacy import FILE_LIST
 REPORT = "2026-01-01T00-00Z"
 
 
-def _error(capsys, argv: list[str]) -> str:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return err
-
-
 def _one_line(capsys, argv: list[str]) -> str:
     """A SourceError the CLI maps: exactly one line, prefixed like argparse's own errors."""
-    err = _error(capsys, argv)
+    err = cli_error(capsys, argv)
     assert err.count("\n") == 1 and err.startswith("pmc15m: error: "), err
     return err
 
@@ -99,13 +91,13 @@ def test_pmcids_file_errors(capsys, bucket, tmp_path, content, message):
         (["--licenses", ","], "give a preset"),
         (["--sample_fraction", "0"], "(0, 1]"),
         (["--sample_fraction", "1.5"], "(0, 1]"),
-        (["--sample_fraction", "half"], "invalid _sample_fraction value"),
+        (["--sample_fraction", "half"], "invalid sample_fraction value"),
         (["--limit", "0"], "positive integer"),
         (["--limit", "-3"], "positive integer"),
     ],
 )
 def test_bad_selection_values(capsys, bucket, tmp_path, argv, message):
-    err = _error(capsys, _build(bucket, tmp_path, *argv))
+    err = cli_error(capsys, _build(bucket, tmp_path, *argv))
     assert message in err.strip().splitlines()[-1]
 
 

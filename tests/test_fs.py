@@ -162,7 +162,7 @@ def test_overwrite_on_s3_replaces_only_build_parts(s3, small_corpus, capsys):
     fs.write_bytes(fs.join(out, "manifest.json"), b"{}")
     fs.write_bytes(fs.join(out, "train", "00099.tar"), b"stale")
     fs.write_bytes(fs.join(out, "notes.txt"), b"keep me")
-    from pipelines.cli import prepare_output
+    from pipelines.cli_build import prepare_output
     from pmc15m.sources.base import SourceError
 
     with pytest.raises(SourceError, match="--overwrite"):

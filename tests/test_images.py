@@ -11,7 +11,6 @@ import random
 import struct
 import subprocess
 import sys
-import time
 import tracemalloc
 import warnings
 import zlib
@@ -431,16 +430,15 @@ def test_attach_image_records_pixel_facts_and_drops_blank(tmp_path, files: dict[
 
 
 def test_bomb_is_rejected_from_the_header(files: dict[str, bytes]) -> None:
+    # Refused from the header: memory stays far below the 2.7 GB a decode would take.
     tracemalloc.start()
-    start = time.perf_counter()
     with pytest.raises(ImageRejected) as info:
         process_image(files["bomb_png"], ImageConfig())
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert info.value.reason == reasons.IMAGE_TOO_LARGE
     assert "30000x30000" in info.value.detail
-    assert elapsed < 0.1 and peak < 5_000_000
+    assert peak < 5_000_000
 
 
 def test_jpeg_declaring_a_huge_frame_is_refused_before_decoding(files: dict[str, bytes]) -> None:
