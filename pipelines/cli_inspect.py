@@ -11,13 +11,7 @@ import sys
 from typing import Any
 
 from pipelines.cli_report import add_location_arguments, open_location
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+from pmc15m.argtypes import non_negative_int
 
 
 def register(commands: Any) -> None:
@@ -28,7 +22,7 @@ def register(commands: Any) -> None:
         "sizes.json and manifest.json agree. Exits 1 and lists the problems when they do not.",
     )
     add_location_arguments(sub)
-    sub.add_argument("--samples", type=_non_negative, default=3, help="samples to print per split")
+    sub.add_argument("--samples", type=non_negative_int, default=3, help="samples to print per split")
     sub.set_defaults(handler=run_inspect_command)
 
 

@@ -21,6 +21,7 @@ from PIL import Image, ImageCms, JpegImagePlugin
 
 from pmc15m import reasons
 from pmc15m.config import BuildConfig, FilterConfig, ImageConfig
+from pmc15m.corpus.iccprofiles import cmyk_lut_profile
 from pmc15m.corpus.imagefiles import KINDS, OK, encode_image, near_duplicate, render_figure, transparent_box
 from pmc15m.corpus.jpegvariants import segment
 from pmc15m.filters import IMAGE_RULES, first_rejection
@@ -258,6 +259,32 @@ def test_embedded_rgb_profile_is_converted_to_srgb(files: dict[str, bytes], figu
     ignored = decode(process_image(_without_icc(data), ImageConfig(resize_mode="none")))
     managed_error, ignored_error = np.abs(managed - expected).mean(), np.abs(ignored - expected).mean()
     assert managed_error < 5 < ignored_error - 2, (managed_error, ignored_error)
+
+
+def _swapped_inks(corner: tuple[int, int, int, int]) -> tuple[float, float, float]:
+    """A press on which cyan ink prints red, magenta green and yellow blue."""
+    c, m, y, k = corner
+    if k or c + m + y > 1:
+        return (0.0, 0.0, 0.0)
+    return (1.0, 1.0, 1.0) if c + m + y == 0 else (float(c), float(m), float(y))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "TIFF"])
+def test_embedded_cmyk_profile_is_converted_to_srgb(fmt: str) -> None:
+    # Solid inks side by side; the profile says how they print, which no naive
+    # CMYK -> RGB formula would guess, so only a colour-managed decode gets them right.
+    inks = [(255, 0, 0, 0), (0, 255, 0, 0), (0, 0, 255, 0), (0, 0, 0, 0)]
+    image = Image.new("CMYK", (256, 64))
+    for i, ink in enumerate(inks):
+        image.paste(ink, (64 * i, 0, 64 * (i + 1), 64))
+    profile = cmyk_lut_profile("swapped inks", _swapped_inks)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, icc_profile=profile, **({"quality": 95} if fmt == "JPEG" else {}))
+    out = decode(process_image(buffer.getvalue(), ImageConfig(resize_mode="none")))
+    centres = [out[32, 64 * i + 32] for i in range(4)]
+    expected = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
+    for got, want in zip(centres, expected, strict=True):
+        assert np.abs(got - np.array(want)).max() < 12, (fmt, centres)
 
 
 def test_srgb_tagged_rgb_is_left_alone(files: dict[str, bytes]) -> None:
