@@ -128,3 +128,33 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path, trained_run):
     )
     assert "positive" in _error(capsys, ["train", "--data", "d", "--output", "o", "--batch_size", "0"])
     assert "unrecognized" in _error(capsys, ["export", "--model", "m", "--output", "o", "--bogus"])
+
+
+def test_train_benchmark_reports_the_largest_batch_and_mfu(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    argv = ["train-benchmark", *_tiny_flags(), "--vocab_size", "100", "--batch_sizes", "4,2"]
+    argv += ["--steps", "1", "--warmup_steps", "1", "--variants", "plain,ckpt", "--peak_tflops", "2"]
+    with one_thread():
+        assert main([*argv, "--report", str(report)]) == 0
+    table = capsys.readouterr().out
+    result = json.loads(report.read_text())
+    rows = result["rows"]
+    assert [(r["compile"], r["checkpointing"]) for r in rows] == [(False, False), (False, True)]
+    assert all(r["batch_size"] == 4 and set(r["tried"]) == {"2", "4"} for r in rows)  # nothing ran out
+    flops = result["facts"]["gflops_per_sample"] * 1e9
+    for row in rows:
+        assert row["mfu"] == pytest.approx(row["samples_per_s"] * flops / 2e12)
+        assert f"| 4 | {row['samples_per_s']:.1f} |" in table
+    assert table.count("\n| no |") == 2 and "GFLOP per training sample" in table
+
+
+def test_device_and_tower_errors_are_one_line(capsys, tmp_path):
+    flags = _tiny_flags()
+    assert "only cpu and cuda" in _error(capsys, ["train-benchmark", *flags, "--device", "meta"])
+    assert "choose from" in _error(capsys, ["train-benchmark", "--variants", "fast"])
+    missing = str(tmp_path / "no-such-vit")
+    argv = ["train-benchmark", *flags, "--vision", missing, "--device", "cpu"]
+    assert "no such folder" in _error(capsys, argv)
+    assert "not a device" in _error(
+        capsys, ["evaluate", "--model", str(tmp_path), "--data", "x", "--device", "gpu!"]
+    )

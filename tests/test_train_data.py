@@ -140,3 +140,10 @@ def test_bad_samples_are_skipped_and_counted(demo_build, tmp_path, tokenizer):
     assert set(keys) < good and len(keys) >= 25  # the truncated shard loses its tail, nothing else
     assert totals["image"] == 3 and totals["caption"] == 1
     assert sum(n for reason, n in totals.items() if reason.startswith("read-")) >= 1
+
+
+def test_an_epoch_without_a_full_batch_stops_the_stream(demo_build, tmp_path, tokenizer):
+    shard = write_shards(tmp_path / "few", demo_samples(demo_build)[:5], 1)
+    stream = BatchStream(_config(shard, batch_size=8, workers=0), tokenizer)
+    with pytest.raises(DataError, match="no full batch of 8"):  # not an endless loop over epochs
+        next(iter(stream))

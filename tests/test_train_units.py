@@ -15,9 +15,17 @@ from train_support import TINY, one_thread, synthetic_batch
 from pmc15m.train.checkpoint import rng_state, set_rng_state
 from pmc15m.train.distributed import DistEnv
 from pmc15m.train.loss import contrastive_loss
-from pmc15m.train.model import LOGIT_SCALE_INIT, ModelConfig, build_model
+from pmc15m.train.model import (
+    LOGIT_SCALE_INIT,
+    TEXT_PRESETS,
+    VISION_PRESETS,
+    ModelConfig,
+    ModelError,
+    build_model,
+)
 from pmc15m.train.optim import cosine_factor, parameter_groups
 from pmc15m.train.step import make_step_context, train_step
+from pmc15m.train.throughput import ThroughputConfig, flops_per_sample, largest_fitting
 from pmc15m.train.tokenize import encode, padding_saving, train_wordpiece
 from pmc15m.train.train import TrainConfig
 from pmc15m.train.transforms import (
@@ -123,6 +131,8 @@ def test_contrastive_loss_matches_the_clip_formula():
     order = torch.randperm(6)
     assert torch.allclose(contrastive_loss(images[order], texts[order], scale), expected)
     assert contrastive_loss(images, images, scale) < expected  # aligned pairs score better
+    with torch.autocast(device_type="cpu", dtype=torch.bfloat16):  # as in a bf16 training step
+        assert contrastive_loss(images, texts, scale) == expected
 
 
 def test_no_weight_decay_on_gains_biases_and_scale():
@@ -198,3 +208,65 @@ def test_bf16_autocast_step_runs_and_stays_close():
         bf16_loss, grads = _one_step([batch], precision="bf16")
     assert math.isfinite(bf16_loss) and bf16_loss == pytest.approx(loss, abs=0.05)
     assert torch.isfinite(grads).all() and grads.abs().sum() > 0
+
+
+def _layer_flops(tokens: int, hidden: int, ffn: int) -> int:
+    """Forward FLOPs of one transformer layer: Q, K, V, output and FFN products, then attention."""
+    return 2 * tokens * (4 * hidden * hidden + 2 * hidden * ffn) + 4 * tokens * tokens * hidden
+
+
+def test_flop_count_matches_the_transformer_formula():
+    cfg = ThroughputConfig(model=ModelConfig(**TINY), vocab_size=100)
+    with one_thread():
+        counted = flops_per_sample(cfg, torch.device("cpu"))
+    hidden, ffn, layers, proj = 64, 128, 2, TINY["projection_dim"]
+    patches = (TINY["image_size"] // 8) ** 2
+    heads = 2 * hidden * hidden + 2 * hidden * proj  # pooler + projection
+    vision = layers * _layer_flops(patches + 1, hidden, ffn) + heads
+    text = layers * _layer_flops(TINY["context_length"], hidden, ffn) + heads
+    patch_embedding = 2 * patches * 3 * 8 * 8 * hidden  # its input needs no gradient: 2x, not 3x
+    expected = 3 * (vision + text) + 2 * patch_embedding
+    assert counted == pytest.approx(expected, rel=0.02)
+
+
+def test_batch_search_stops_at_the_first_out_of_memory():
+    tried = []
+
+    def attempt(batch: int) -> float:
+        tried.append(batch)
+        if batch > 8:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return 10.0 * batch
+
+    best, rate, report = largest_fitting((16, 4, 8, 32), attempt)
+    assert (best, rate) == (8, 80.0) and tried == [4, 8, 16]  # ascending; 32 is never tried
+    assert report == {4: "40.0 samples/s", 8: "80.0 samples/s", 16: "out of memory"}
+
+    def broken(batch: int) -> float:
+        raise RuntimeError("shape mismatch")
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):  # only memory errors end the search
+        largest_fitting((4,), broken)
+
+
+def test_pretrained_towers_load_from_folders_and_bad_names_fail_at_once(tmp_path):
+    from transformers import BertConfig, BertModel, ViTConfig, ViTModel
+
+    torch.manual_seed(3)
+    vision = ViTModel(ViTConfig(image_size=32, **VISION_PRESETS["vit-tiny"]))
+    text = BertModel(BertConfig(vocab_size=120, **TEXT_PRESETS["bert-tiny"]))
+    vision.save_pretrained(tmp_path / "vit")
+    text.save_pretrained(tmp_path / "bert")
+    cfg = ModelConfig(**(TINY | {"vision": str(tmp_path / "vit"), "text": str(tmp_path / "bert")}))
+    model = build_model(cfg, vocab_size=100)
+    assert torch.equal(
+        model.hf.vision_model.embeddings.patch_embeddings.projection.weight,
+        vision.embeddings.patch_embeddings.projection.weight,
+    )
+    assert torch.equal(
+        model.hf.text_model.embeddings.word_embeddings.weight, text.embeddings.word_embeddings.weight
+    )
+    with pytest.raises(ModelError, match="token embeddings"):
+        build_model(cfg, vocab_size=500)  # a tokenizer larger than the tower's vocabulary
+    with pytest.raises(ModelError, match="no such folder"):
+        build_model(ModelConfig(**(TINY | {"vision": str(tmp_path / "missing")})), vocab_size=100)

@@ -83,7 +83,7 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
         metavar="BACKEND",
         help="torch.compile the model (backend: inductor unless named)",
     )
-    group.add_argument("--device", default="auto", help="auto | cuda | cpu")
+    group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--checkpoint_every", type=_positive, default=1000)
     group.add_argument("--keep_checkpoints", type=_positive, default=2)
@@ -91,12 +91,10 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
 
 
-def _configs(args: argparse.Namespace):
+def _configs_model(args: argparse.Namespace):
     from pmc15m.train.model import ModelConfig
-    from pmc15m.train.tokenize import BIOMEDBERT
-    from pmc15m.train.train import TrainConfig
 
-    model_cfg = ModelConfig(
+    return ModelConfig(
         vision=args.vision,
         text=args.text,
         image_size=args.image_size,
@@ -104,6 +102,13 @@ def _configs(args: argparse.Namespace):
         projection_dim=args.projection_dim,
         dropout=args.dropout,
     )
+
+
+def _configs(args: argparse.Namespace):
+    from pmc15m.train.tokenize import BIOMEDBERT
+    from pmc15m.train.train import TrainConfig
+
+    model_cfg = _configs_model(args)
     names = {f.name for f in dataclasses.fields(TrainConfig)} - {"betas", "tokenizer", "augment", "draft"}
     train_cfg = TrainConfig(
         **{name: getattr(args, name) for name in names},
@@ -117,11 +122,13 @@ def _configs(args: argparse.Namespace):
 
 def _user_errors() -> tuple[type[Exception], ...]:
     from pmc15m.train.data import DataError
+    from pmc15m.train.distributed import DeviceError
     from pmc15m.train.evaluate import EvaluationError
+    from pmc15m.train.model import ModelError
     from pmc15m.train.tokenize import TokenizerError
     from pmc15m.train.train import TrainError
 
-    return DataError, EvaluationError, TokenizerError, TrainError, FileNotFoundError
+    return DataError, DeviceError, EvaluationError, ModelError, TokenizerError, TrainError, FileNotFoundError
 
 
 def _check_no_extra(extra: list[str]) -> None:
@@ -155,17 +162,19 @@ def run_evaluate_command(args: argparse.Namespace, extra: list[str]) -> int:
     _check_no_extra(extra)
     if not args.data and not args.zeroshot:
         raise SourceError("give --data (retrieval) and/or --zeroshot (a folder of class folders)")
+    from pmc15m.train.distributed import resolve_device
     from pmc15m.train.evaluate import evaluate_retrieval, zero_shot
     from pmc15m.train.export import load_trained
 
     report: dict = {"model": args.model}
     try:
+        device = str(resolve_device(args.device))
         trained = load_trained(args.model)
         if args.data:
-            result = evaluate_retrieval(trained, args.data, args.batch_size, args.workers, args.device)
+            result = evaluate_retrieval(trained, args.data, args.batch_size, args.workers, device)
             report["retrieval"] = dataclasses.asdict(result)
         if args.zeroshot:
-            report["zeroshot"] = dataclasses.asdict(zero_shot(trained, args.zeroshot, device=args.device))
+            report["zeroshot"] = dataclasses.asdict(zero_shot(trained, args.zeroshot, device=device))
     except _user_errors() as exc:
         raise SourceError(str(exc)) from exc
     text = json.dumps(report, indent=2)
@@ -188,6 +197,87 @@ def run_export_command(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def _size_list(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive integers separated by commas, got {text!r}")
+    return sizes
+
+
+def _variant_list(text: str) -> tuple[tuple[bool, bool], ...]:
+    from pmc15m.train.throughput import VARIANTS
+
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in VARIANTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(VARIANTS)} (comma-separated), got {text!r}")
+    return tuple(VARIANTS[name] for name in names)
+
+
+def run_benchmark_command(args: argparse.Namespace, extra: list[str]) -> int:
+    _check_no_extra(extra)
+    from pmc15m.train.throughput import VARIANTS, ThroughputConfig, markdown_table, measure
+
+    logging.getLogger("pmc15m.train").setLevel(logging.INFO)
+    model_cfg = _configs_model(args)
+    if args.text_tokens > model_cfg.context_length:
+        raise SourceError(
+            f"--text_tokens {args.text_tokens} exceeds --context_length {model_cfg.context_length}"
+        )
+    cfg = ThroughputConfig(
+        model=model_cfg,
+        vocab_size=args.vocab_size,
+        batch_sizes=args.batch_sizes,
+        text_tokens=args.text_tokens,
+        steps=args.steps,
+        warmup_steps=args.warmup_steps,
+        precision=args.precision,
+        device=args.device,
+        compile_backend=args.compile_backend,
+        variants=args.variants or tuple(VARIANTS.values()),
+        peak_tflops=args.peak_tflops,
+    )
+    try:
+        rows, facts = measure(cfg)
+    except _user_errors() as exc:
+        raise SourceError(str(exc)) from exc
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as handle:
+            json.dump({"facts": facts, "rows": [dataclasses.asdict(r) for r in rows]}, handle, indent=2)
+    sys.stdout.write(markdown_table(rows, facts))
+    return 0
+
+
+def _benchmark_parser(commands) -> None:
+    bench = commands.add_parser(
+        "train-benchmark",
+        help="training samples/s, memory and MFU at the largest batch that fits (synthetic inputs)",
+        description="Times the real training step on synthetic inputs for each variant (compile, "
+        "gradient checkpointing) at ascending batch sizes until one runs out of memory.",
+    )
+    _model_arguments(bench)
+    group = bench.add_argument_group("benchmark")
+    group.add_argument("--vocab_size", type=_positive, default=30522, help="text vocabulary (BiomedBERT's)")
+    group.add_argument("--batch_sizes", type=_size_list, default=(64, 128, 256, 512, 1024, 2048))
+    group.add_argument("--text_tokens", type=_non_negative, default=0, help="caption length (0: the context)")
+    group.add_argument("--steps", type=_positive, default=10, help="timed steps per batch size")
+    group.add_argument("--warmup_steps", type=_positive, default=3, help="untimed steps first")
+    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
+    group.add_argument("--compile_backend", default="inductor")
+    group.add_argument(
+        "--variants", type=_variant_list, default=None, help="plain,compile,ckpt,compile+ckpt (default: all)"
+    )
+    group.add_argument(
+        "--peak_tflops", type=float, default=0.0, help="device peak for MFU (default: looked up)"
+    )
+    group.add_argument("--report", help="also write the results as JSON to this file")
+    bench.set_defaults(handler=run_benchmark_command)
+
+
 def register(commands) -> None:
     """Add ``train``, ``evaluate`` and ``export`` to the ``pmc15m`` command line."""
     train = commands.add_parser(
@@ -206,7 +296,7 @@ def register(commands) -> None:
     evaluate.add_argument("--zeroshot", help="folder with one sub-folder of images per class name")
     evaluate.add_argument("--batch_size", type=_positive, default=256)
     evaluate.add_argument("--workers", type=_non_negative, default=2)
-    evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
     evaluate.add_argument("--report", help="also write the JSON report to this file")
     evaluate.set_defaults(handler=run_evaluate_command)
 
@@ -214,3 +304,4 @@ def register(commands) -> None:
     export.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
     export.add_argument("--output", required=True, help="folder to write")
     export.set_defaults(handler=run_export_command)
+    _benchmark_parser(commands)

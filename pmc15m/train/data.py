@@ -285,6 +285,11 @@ class BatchStream:
                 if index > skip:
                     self.batch = index
                     yield batch
+            if index == 0:  # another pass would find nothing either: stop, do not spin
+                raise DataError(
+                    f"epoch {self.epoch} gave this rank no full batch of {self.cfg.batch_size} "
+                    f"(bad samples so far: {dict(self.bad_samples)}); check the shards or the batch size"
+                )
             self._bad = self.bad_samples
             self._epoch_bad = {}
             self.epoch, self.batch = self.epoch + 1, 0

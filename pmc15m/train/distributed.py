@@ -7,6 +7,7 @@ them and runs as the only rank. NCCL joins GPUs, gloo joins CPU processes (tests
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -16,6 +17,30 @@ import torch
 import torch.distributed as dist
 
 log = logging.getLogger(__name__)
+
+
+class DeviceError(ValueError):
+    """A device the user asked for that this machine does not have."""
+
+
+def resolve_device(device: str = "auto", local_rank: int = 0) -> torch.device:
+    """``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``; refused if not available."""
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as exc:
+        raise DeviceError(f"--device {device!r} is not a device (auto, cpu, cuda, cuda:N)") from exc
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {device}, but torch sees no CUDA device")
+        index = local_rank if chosen.index is None else chosen.index
+        if index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
+        return torch.device("cuda", index)
+    if chosen.type != "cpu":
+        raise DeviceError(f"--device {device!r}: only cpu and cuda are supported")
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -49,15 +74,9 @@ def init_distributed(device: str = "auto") -> DistEnv:
     """Join the process group torchrun describes (if any) and pick this rank's device."""
     rank, world = _env_int("RANK", 0), _env_int("WORLD_SIZE", 1)
     local_rank = _env_int("LOCAL_RANK", 0)
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError("--device cuda, but torch sees no CUDA device")
-        chosen = torch.device("cuda", local_rank)
+    chosen = resolve_device(device, local_rank)
+    if chosen.type == "cuda":
         torch.cuda.set_device(chosen)
-    else:
-        chosen = torch.device(device)
     owns_group = world > 1 and not dist.is_initialized()
     if owns_group:
         backend = "nccl" if chosen.type == "cuda" else "gloo"
@@ -67,12 +86,19 @@ def init_distributed(device: str = "auto") -> DistEnv:
 
 
 def all_gather_object(env: DistEnv, obj: Any) -> list[Any]:
-    """Every rank's ``obj``, in rank order (a one-item list on a single process)."""
+    """Every rank's ``obj`` (tensors and plain containers), in rank order.
+
+    The object travels as ``torch.save`` bytes: ``dist.all_gather_object`` pickles tensors
+    through a legacy storage path that torch 2.13 can no longer unpickle, and bytes also
+    load back with ``weights_only=True`` (no code runs on the receiving rank).
+    """
     if not env.distributed:
         return [obj]
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
     gathered: list[Any] = [None] * env.world_size
-    dist.all_gather_object(gathered, obj)
-    return gathered
+    dist.all_gather_object(gathered, buffer.getvalue())
+    return [torch.load(io.BytesIO(data), weights_only=True) for data in gathered]
 
 
 def barrier(env: DistEnv) -> None:

@@ -49,6 +49,7 @@ def contrastive_loss(
     """Mean of image->text and text->image cross-entropy over this rank's rows.
 
     Features are L2-normalised, shape (N, D), the same N on every rank (batches are full).
+    The logits are computed in float32 whatever autocast is active.
     """
     all_images = gather_with_grad(image_features)
     all_texts = gather_with_grad(text_features)
@@ -56,6 +57,10 @@ def contrastive_loss(
     if all_images is not image_features:
         offset = dist.get_rank() * image_features.shape[0]
     labels = torch.arange(image_features.shape[0], device=image_features.device) + offset
-    logits_per_image = logit_scale * image_features @ all_texts.T
-    logits_per_text = logit_scale * text_features @ all_images.T
-    return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+    # Logits up to 100 need float32: in bf16 (8 bits of mantissa) neighbours 0.5 apart would
+    # collapse. The products are N x D x WN, nothing next to the towers, so autocast is off.
+    with torch.autocast(device_type=image_features.device.type, enabled=False):
+        scale = logit_scale.float()
+        logits_per_image = scale * image_features.float() @ all_texts.float().T
+        logits_per_text = scale * text_features.float() @ all_images.float().T
+        return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2

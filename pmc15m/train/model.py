@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 
 import torch
@@ -60,6 +61,32 @@ TEXT_PRESETS: dict[str, dict[str, float]] = {
 }
 
 
+class ModelError(ValueError):
+    """A tower that cannot be built or loaded (unknown preset, missing folder, no network)."""
+
+
+def _pretrained(cls, name: str, tower: str) -> nn.Module:
+    """``cls.from_pretrained(name)``, with a one-line error the command line can print.
+
+    A name that looks like a path but is not one fails at once instead of asking the Hub.
+    """
+    looks_local = name.startswith((".", "/", "~")) or name.count("/") > 1  # Hub names: [org/]name
+    if looks_local and not os.path.isdir(os.path.expanduser(name)):
+        raise ModelError(f"--{tower} {name!r}: no such folder (presets: {_presets(tower)})")
+    try:
+        return cls.from_pretrained(os.path.expanduser(name))
+    except (OSError, ValueError) as exc:
+        first_line = (str(exc).splitlines() or [""])[0][:160]
+        raise ModelError(
+            f"--{tower} {name!r}: cannot load ({exc.__class__.__name__}: {first_line}); "
+            f"give a preset ({_presets(tower)}), a local folder, or a Hub name with network access"
+        ) from exc
+
+
+def _presets(tower: str) -> str:
+    return ", ".join(VISION_PRESETS if tower == "vision" else TEXT_PRESETS)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Which towers, at what size; a tower that is not a preset name is a Hub name or folder."""
@@ -79,7 +106,7 @@ def _vision_tower(cfg: ModelConfig) -> nn.Module:
         extra = {} if cfg.dropout is None else {"hidden_dropout_prob": cfg.dropout}
         config = ViTConfig(image_size=cfg.image_size, **VISION_PRESETS[cfg.vision], **extra)
         return ViTModel(config)
-    model = ViTModel.from_pretrained(cfg.vision)
+    model = _pretrained(ViTModel, cfg.vision, "vision")
     if model.config.image_size != cfg.image_size:
         log.warning(
             "%s was trained at %d px; running it at %d px",
@@ -102,9 +129,9 @@ def _text_tower(cfg: ModelConfig, vocab_size: int) -> nn.Module:
             vocab_size=vocab_size, max_position_embeddings=positions, **TEXT_PRESETS[cfg.text], **extra
         )
         return BertModel(config)
-    model = AutoModel.from_pretrained(cfg.text)
+    model = _pretrained(AutoModel, cfg.text, "text")
     if model.config.vocab_size < vocab_size:
-        raise ValueError(
+        raise ModelError(
             f"{cfg.text} has {model.config.vocab_size} token embeddings, the tokenizer {vocab_size}"
         )
     return model

@@ -156,6 +156,11 @@ def _setup(cfg: TrainConfig, model_cfg: ModelConfig, env: DistEnv) -> _Run:
     state = load_checkpoint(existing[-1]) if cfg.resume and existing else None
     if state is not None:
         model_cfg = ModelConfig(**state["model_config"])  # the run's own architecture and sizes
+    if not cfg.resampled and len(shards) < env.world_size:
+        raise TrainError(
+            f"{len(shards)} shard(s) cannot be split over {env.world_size} ranks; "
+            "give more shards or pass --resampled"
+        )
     loader_cfg = _loader_config(cfg, model_cfg, shards)
     global_batch = cfg.batch_size * env.world_size * cfg.accum_freq
     total = cfg.steps or cfg.epochs * max(1, loader_cfg.samples_per_epoch() // global_batch)
