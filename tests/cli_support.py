@@ -13,5 +13,5 @@ def cli_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
         main(argv)
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "error:" in err
     return err

@@ -12,6 +12,7 @@ import random
 
 import pytest
 import torch
+from cli_support import cli_error
 from PIL import Image
 from train_support import COLORS, TINY, color_image, one_thread, write_shards
 
@@ -45,15 +46,6 @@ def _tiny_flags() -> list[str]:
     for name in ("vision", "text", "image_size", "context_length", "projection_dim"):
         flags += [f"--{name}", str(TINY[name])]
     return flags
-
-
-def _error(capsys, argv) -> str:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and "error:" in err
-    return err
 
 
 @pytest.fixture(scope="module")
@@ -115,19 +107,19 @@ def test_export_loads_back_with_transformers_alone(trained_run, tmp_path, capsys
 
 def test_bad_arguments_are_one_line_errors(capsys, tmp_path, trained_run):
     flags = _tiny_flags()
-    assert "sizes.json" in _error(
+    assert "sizes.json" in cli_error(
         capsys, ["train", "--data", str(tmp_path / "x.tar"), "--output", "o", *flags]
     )
-    assert "--resume" in _error(
+    assert "--resume" in cli_error(
         capsys,
         ["train", "--data", "unused.tar", "--output", str(trained_run), "--tokenizer_vocab", "50", *flags],
     )
-    assert "--data" in _error(capsys, ["evaluate", "--model", str(trained_run)])
-    assert "no checkpoint" in _error(
+    assert "--data" in cli_error(capsys, ["evaluate", "--model", str(trained_run)])
+    assert "no checkpoint" in cli_error(
         capsys, ["export", "--model", str(tmp_path), "--output", str(tmp_path / "o")]
     )
-    assert "positive" in _error(capsys, ["train", "--data", "d", "--output", "o", "--batch_size", "0"])
-    assert "unrecognized" in _error(capsys, ["export", "--model", "m", "--output", "o", "--bogus"])
+    assert "positive" in cli_error(capsys, ["train", "--data", "d", "--output", "o", "--batch_size", "0"])
+    assert "unrecognized" in cli_error(capsys, ["export", "--model", "m", "--output", "o", "--bogus"])
 
 
 def test_train_benchmark_reports_the_largest_batch_and_mfu(tmp_path, capsys):
@@ -150,11 +142,11 @@ def test_train_benchmark_reports_the_largest_batch_and_mfu(tmp_path, capsys):
 
 def test_device_and_tower_errors_are_one_line(capsys, tmp_path):
     flags = _tiny_flags()
-    assert "only cpu and cuda" in _error(capsys, ["train-benchmark", *flags, "--device", "meta"])
-    assert "choose from" in _error(capsys, ["train-benchmark", "--variants", "fast"])
+    assert "only cpu and cuda" in cli_error(capsys, ["train-benchmark", *flags, "--device", "meta"])
+    assert "choose from" in cli_error(capsys, ["train-benchmark", "--variants", "fast"])
     missing = str(tmp_path / "no-such-vit")
     argv = ["train-benchmark", *flags, "--vision", missing, "--device", "cpu"]
-    assert "no such folder" in _error(capsys, argv)
-    assert "not a device" in _error(
+    assert "no such folder" in cli_error(capsys, argv)
+    assert "not a device" in cli_error(
         capsys, ["evaluate", "--model", str(tmp_path), "--data", "x", "--device", "gpu!"]
     )

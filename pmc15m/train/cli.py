@@ -15,23 +15,10 @@ import logging
 import os
 import sys
 
+from pmc15m.argtypes import non_negative_int, positive_int
 from pmc15m.sources.base import SourceError
 
 log = logging.getLogger(__name__)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
 
 
 def _model_arguments(sub: argparse.ArgumentParser) -> None:
@@ -40,9 +27,9 @@ def _model_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--text", default="bert-base", help="bert-base | bert-tiny | a BERT Hub name or folder"
     )
-    group.add_argument("--image_size", type=_positive, default=224)
-    group.add_argument("--context_length", type=_positive, default=256)
-    group.add_argument("--projection_dim", type=_positive, default=512)
+    group.add_argument("--image_size", type=positive_int, default=224)
+    group.add_argument("--context_length", type=positive_int, default=256)
+    group.add_argument("--projection_dim", type=positive_int, default=512)
     group.add_argument("--dropout", type=float, default=None, help="override the towers' dropout")
 
 
@@ -52,27 +39,27 @@ def _data_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument("--output", required=True, help="run folder: checkpoints, tokenizer, metrics")
     group.add_argument("--tokenizer", default=None, help="tokenizer name or folder (default: BiomedBERT)")
     group.add_argument(
-        "--tokenizer_vocab", type=_non_negative, default=0, help="learn an N-token WordPiece vocab offline"
+        "--tokenizer_vocab", type=non_negative_int, default=0, help="learn an N-token WordPiece vocab offline"
     )
-    group.add_argument("--workers", type=_non_negative, default=4, help="loader processes per rank")
+    group.add_argument("--workers", type=non_negative_int, default=4, help="loader processes per rank")
     group.add_argument("--resampled", action="store_true", help="draw shards with replacement")
-    group.add_argument("--shuffle_buffer", type=_non_negative, default=2000)
-    group.add_argument("--epoch_samples", type=_non_negative, default=0, help="default: from sizes.json")
+    group.add_argument("--shuffle_buffer", type=non_negative_int, default=2000)
+    group.add_argument("--epoch_samples", type=non_negative_int, default=0, help="default: from sizes.json")
     group.add_argument("--no_augment", action="store_true", help="centre crops instead of random crops")
 
 
 def _optim_arguments(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("optimisation")
-    group.add_argument("--batch_size", type=_positive, default=256, help="per rank and micro-batch")
-    group.add_argument("--accum_freq", type=_positive, default=1, help="micro-batches per step")
-    group.add_argument("--epochs", type=_positive, default=1)
-    group.add_argument("--steps", type=_non_negative, default=0, help="total steps (default: from epochs)")
+    group.add_argument("--batch_size", type=positive_int, default=256, help="per rank and micro-batch")
+    group.add_argument("--accum_freq", type=positive_int, default=1, help="micro-batches per step")
+    group.add_argument("--epochs", type=positive_int, default=1)
+    group.add_argument("--steps", type=non_negative_int, default=0, help="total steps (default: from epochs)")
     group.add_argument("--lr", type=float, default=5e-4)
     group.add_argument("--weight_decay", type=float, default=0.2)
     group.add_argument("--beta1", type=float, default=0.9)
     group.add_argument("--beta2", type=float, default=0.98)
     group.add_argument("--eps", type=float, default=1e-6)
-    group.add_argument("--warmup", type=_non_negative, default=1000)
+    group.add_argument("--warmup", type=non_negative_int, default=1000)
     group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     group.add_argument("--grad_checkpointing", action="store_true")
     group.add_argument(
@@ -85,9 +72,9 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
     group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--checkpoint_every", type=_positive, default=1000)
-    group.add_argument("--keep_checkpoints", type=_positive, default=2)
-    group.add_argument("--log_every", type=_positive, default=50)
+    group.add_argument("--checkpoint_every", type=positive_int, default=1000)
+    group.add_argument("--keep_checkpoints", type=positive_int, default=2)
+    group.add_argument("--log_every", type=positive_int, default=50)
     group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
 
 
@@ -260,11 +247,15 @@ def _benchmark_parser(commands) -> None:
     )
     _model_arguments(bench)
     group = bench.add_argument_group("benchmark")
-    group.add_argument("--vocab_size", type=_positive, default=30522, help="text vocabulary (BiomedBERT's)")
+    group.add_argument(
+        "--vocab_size", type=positive_int, default=30522, help="text vocabulary (BiomedBERT's)"
+    )
     group.add_argument("--batch_sizes", type=_size_list, default=(64, 128, 256, 512, 1024, 2048))
-    group.add_argument("--text_tokens", type=_non_negative, default=0, help="caption length (0: the context)")
-    group.add_argument("--steps", type=_positive, default=10, help="timed steps per batch size")
-    group.add_argument("--warmup_steps", type=_positive, default=3, help="untimed steps first")
+    group.add_argument(
+        "--text_tokens", type=non_negative_int, default=0, help="caption length (0: the context)"
+    )
+    group.add_argument("--steps", type=positive_int, default=10, help="timed steps per batch size")
+    group.add_argument("--warmup_steps", type=positive_int, default=3, help="untimed steps first")
     group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
     group.add_argument("--compile_backend", default="inductor")
@@ -294,8 +285,8 @@ def register(commands) -> None:
     evaluate.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
     evaluate.add_argument("--data", help="shards of the split, e.g. 'out/test/{00000..00003}.tar'")
     evaluate.add_argument("--zeroshot", help="folder with one sub-folder of images per class name")
-    evaluate.add_argument("--batch_size", type=_positive, default=256)
-    evaluate.add_argument("--workers", type=_non_negative, default=2)
+    evaluate.add_argument("--batch_size", type=positive_int, default=256)
+    evaluate.add_argument("--workers", type=non_negative_int, default=2)
     evaluate.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
     evaluate.add_argument("--report", help="also write the JSON report to this file")
     evaluate.set_defaults(handler=run_evaluate_command)
