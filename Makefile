@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 SCREENSHOT ?= report-screenshot.png
 
-.PHONY: setup demo test bench lint clean report-screenshot
+.PHONY: setup demo test bench lint clean report-screenshot wheel docker-lint worker-image dataflow
 
 setup: $(STAMP)
 
@@ -46,6 +46,49 @@ report-screenshot: setup
 		--window-size=1200,5600 --screenshot=$(abspath $(SCREENSHOT)) \
 		file://$(abspath $(DEMO_OUT))/report/report.html
 	@echo "screenshot: $(SCREENSHOT)"
+
+# --- Beyond one machine (docs/runners.md). Nothing below is run by CI or `make test`. ---
+# The wheel Dataflow workers and the worker image install (tests/test_wheel.py proves it in a
+# clean venv). build/ is removed first: setuptools would package stale files left in it.
+wheel: setup
+	rm -rf build dist
+	$(PY) -m build --wheel --outdir dist .
+
+docker-lint: setup
+	$(VENV)/bin/hadolint docker/Dockerfile.worker
+
+GCP_PROJECT ?= my-project
+# us-east4 (Ashburn, N. Virginia) is the GCP region nearest the bucket's AWS us-east-1:
+# the lowest latency to S3. The bucket is AWS Open Data: its egress is not billed to you.
+GCP_REGION ?= us-east4
+GCS_BUCKET ?= gs://$(GCP_PROJECT)-pmc15m
+WORKER_IMAGE ?= $(GCP_REGION)-docker.pkg.dev/$(GCP_PROJECT)/pmc15m/pmc15m-worker:0.1.0
+DATAFLOW_SOURCE ?= s3://pmc-oa-opendata
+DATAFLOW_OUTPUT ?= $(GCS_BUCKET)/pmc15m-$(shell date -u +%Y%m%d)
+# docs/scaling.md: why these (CPU-bound image work, memory per in-flight decode, S3 latency).
+DATAFLOW_MACHINE ?= n2-standard-16
+DATAFLOW_MAX_WORKERS ?= 50
+DATAFLOW_THREADS ?= 2
+DATAFLOW_BUILD_ARGS ?= --fetch_concurrency 16
+DATAFLOW_COMMAND = $(PY) -m pmc15m build --source $(DATAFLOW_SOURCE) --output $(DATAFLOW_OUTPUT) \
+	$(DATAFLOW_BUILD_ARGS) \
+	--runner DataflowRunner --project $(GCP_PROJECT) --region $(GCP_REGION) \
+	--temp_location $(GCS_BUCKET)/tmp --staging_location $(GCS_BUCKET)/staging \
+	--sdk_container_image $(WORKER_IMAGE) --sdk_location container \
+	--machine_type $(DATAFLOW_MACHINE) --max_num_workers $(DATAFLOW_MAX_WORKERS) \
+	--autoscaling_algorithm THROUGHPUT_BASED --number_of_worker_harness_threads $(DATAFLOW_THREADS) \
+	--experiments use_runner_v2 --job_name pmc15m-$(shell date -u +%Y%m%d-%H%M%S)
+
+worker-image: wheel
+	docker build -f docker/Dockerfile.worker -t $(WORKER_IMAGE) .
+	docker push $(WORKER_IMAGE)
+
+# Prints the Dataflow command (docs/runners.md explains every option); DATAFLOW_RUN=1 runs it,
+# after `make worker-image` and with `pip install "apache-beam[gcp]==2.77.0" gcsfs`.
+dataflow: setup
+	@echo '$(DATAFLOW_COMMAND)'
+	@if [ "$(DATAFLOW_RUN)" = 1 ]; then $(DATAFLOW_COMMAND); \
+	else echo '(printed only: make dataflow DATAFLOW_RUN=1 GCP_PROJECT=... runs it)'; fi
 
 clean:
 	rm -rf $(DEMO_CORPUS) $(DEMO_OUT) bench-out .pytest_cache .ruff_cache $(SCREENSHOT)

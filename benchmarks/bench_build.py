@@ -3,7 +3,12 @@
 The plain loop calls the ``pmc15m.stages`` functions one article at a time with no Beam
 and writes nothing; the ratio to it shows what the pipeline machinery costs. The Beam
 rows run ``run_build`` (shards, rejects, manifest and report) with
-``--direct_num_workers N --direct_running_mode multi_processing`` (N = 1 runs in process).
+``--direct_num_workers N --direct_running_mode multi_processing`` (N = 1 also in process).
+
+One worker is not one core: its thread pool (``pmc15m.inflight``) runs decoding, resizing
+and hashing, which release the GIL, so a single worker already keeps more than one core
+partly busy. The row "pinned to 1 core" restricts the process (and its workers) to one CPU
+(``os.sched_setaffinity``) to show scaling per core, next to scaling per worker.
 
 Wall time answers "how long does a build take here"; CPU time of the whole process tree
 (this process and the SDK worker subprocesses it reaps) answers "what does a build cost",
@@ -32,12 +37,14 @@ from pmc15m.record import ParsedArticle, Sample
 from pmc15m.sources.local import LocalSource
 
 ARTICLES = 400
+ONE_CORE = "beam, 1 worker, pinned to 1 core"
+MULTI = ["--direct_running_mode=multi_processing"]
+# (label, Beam flags); the first is the reference of the "vs 1 worker" column.
 MODES = (
     ("beam, 1 worker (in process)", ["--direct_num_workers=1"]),
-    (
-        "beam, 2 workers (multi_processing)",
-        ["--direct_num_workers=2", "--direct_running_mode=multi_processing"],
-    ),
+    (ONE_CORE, ["--direct_num_workers=1"]),
+    ("beam, 1 worker (multi_processing)", ["--direct_num_workers=1", *MULTI]),
+    ("beam, 2 workers (multi_processing)", ["--direct_num_workers=2", *MULTI]),
 )
 
 
@@ -76,8 +83,15 @@ def _measure(run: Callable[[], int]) -> tuple[int, float, float]:
     return samples, time.perf_counter() - start, _cpu_seconds() - cpu
 
 
-def _beam_build(root: Path, out: str, config: BuildConfig, args: list[str]) -> int:
-    return run_build(str(root), out, config, ["--runner=DirectRunner", *args])["counts"]["samples_kept"]
+def _beam_build(root: Path, out: str, config: BuildConfig, args: list[str], one_core: bool = False) -> int:
+    cores = os.sched_getaffinity(0)
+    if one_core:  # inherited by SDK worker subprocesses; restored below
+        os.sched_setaffinity(0, {min(cores)})
+    try:
+        manifest = run_build(str(root), out, config, ["--runner=DirectRunner", *args])
+    finally:
+        os.sched_setaffinity(0, cores)
+    return manifest["counts"]["samples_kept"]
 
 
 def _row(label: str, samples: int, wall: float, cpu: float, base_wall: float, one_wall: float) -> list:
@@ -95,13 +109,20 @@ def run(articles: int = ARTICLES) -> str:
         measured = []
         for i, (label, args) in enumerate(MODES):
             out = str(Path(tmp) / f"out{i}")
-            measured.append((label, *_measure(partial(_beam_build, root, out, config, args))))
+            build = partial(_beam_build, root, out, config, args, one_core=label == ONE_CORE)
+            measured.append((label, *_measure(build)))
         one_wall = measured[0][2]
         rows.append(_row("plain loop, no Beam (baseline)", kept, base_wall, base_cpu, base_wall, one_wall))
         rows += [_row(label, n, wall, cpu, base_wall, one_wall) for label, n, wall, cpu in measured]
+    walls = {label: wall for label, _, wall, _ in measured}
+    two = walls[MODES[-1][0]]
     return format_table(
         f"Whole build of a generated corpus of {articles} articles on {os.cpu_count()} cores "
         f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)",
         ["path", "samples", "wall s", "CPU s", "samples/s", "samples/CPU-s", "vs 1 worker", "vs baseline"],
         rows,
+    ) + (
+        f"speed-up of 2 workers (target >= 1.6x): {walls[MODES[0][0]] / two:.2f}x vs 1 worker in process, "
+        f"{walls[MODES[2][0]] / two:.2f}x vs 1 worker multi_processing, "
+        f"{walls[ONE_CORE] / two:.2f}x vs 1 worker on 1 core\n"
     )

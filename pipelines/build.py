@@ -14,7 +14,9 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.dedup import Deduplicate
+from pipelines.index import ArticleFacts
 from pipelines.stages import ProcessArticles
+from pipelines.update import ReleasedDigests
 from pipelines.write import WriteDataset
 from pmc15m import fs, journal, progress
 from pmc15m.config import BuildConfig
@@ -25,6 +27,7 @@ from pmc15m.report import write_report
 from pmc15m.selection import Selection
 from pmc15m.sources.base import open_source
 from pmc15m.sources.options import SourceOptions
+from pmc15m.update import UpdateContext
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,13 @@ def build_pipeline(
     selection: Selection | None = None,
     source_options: SourceOptions | None = None,
     work_dir: str | None = None,
+    update: UpdateContext | None = None,
 ) -> beam.PCollection:
     """Add the whole build to ``pipeline``; returns the PCollection of the manifest path.
 
     ``work_dir``: where the expensive stages journal their results, so a killed build
-    started again resumes (``pmc15m.journal``); None keeps no journal.
+    started again resumes (``pmc15m.journal``); None keeps no journal. ``update``: the
+    previous output this build adds to (``pipelines.update``); None for a full build.
     """
     results = (
         pipeline
@@ -58,11 +63,13 @@ def build_pipeline(
         )
     )
     # Duplicates and boilerplate leave the kept samples and join the other rejects.
-    unique = results["samples"] | "Deduplicate" >> Deduplicate(config.dedup)
+    released = None if update is None else pipeline | "Released" >> ReleasedDigests(update, fs_options)
+    unique = results["samples"] | "Deduplicate" >> Deduplicate(config.dedup, released=released)
     rejects = (results["rejects"], unique["rejects"]) | "WithDuplicates" >> beam.Flatten()
     results = {**results, "samples": unique["samples"], "rejects": rejects}
+    results.update(results | "ArticleFacts" >> ArticleFacts())  # for index/ (pipelines.index)
     return results | "WriteDataset" >> WriteDataset(
-        output, header["build_id"], config.shard_size, config.reject_shard_size, header, fs_options
+        output, header["build_id"], config.shard_size, config.reject_shard_size, header, fs_options, update
     )
 
 

@@ -26,7 +26,7 @@ from pmc15m.selection import (
 from pmc15m.sources.base import SourceError
 
 # Folders a previous build wrote; --overwrite removes exactly these, nothing else.
-_OUTPUT_PARTS = ("train", "validation", "test", "rejects", "report", "index", "manifest.json")
+_OUTPUT_PARTS = ("train", "validation", "test", "rejects", "report", "index", "tombstones", "manifest.json")
 
 
 def register(commands: Any) -> None:
@@ -58,8 +58,14 @@ def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--output",
-        required=True,
         help="output directory or URL (s3://bucket/prefix, gs://...) for the dataset",
+    )
+    sub.add_argument(
+        "--update",
+        metavar="DIR",
+        help="refresh the build in DIR in place: process only new and changed article versions, "
+        "tombstone removed/superseded ones, add new shards (same options as that build; --output "
+        "defaults to DIR)",
     )
     sub.add_argument(
         "--output_s3_endpoint_url",
@@ -247,6 +253,10 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     beam_args = beam_arguments(extra)
     fs_options = fs.FsOptions(s3_endpoint_url=args.output_s3_endpoint_url)
     fs.configure(fs_options)
+    if args.update is not None or args.output is None:
+        from pipelines.update import run_update_command
+
+        return run_update_command(args, config, beam_args, source_options, fs_options)
     prepare_output(args.output, args.overwrite)
     started = time.monotonic()
     manifest = run_build(

@@ -5,10 +5,21 @@ shuffled once: the graph works on small digests (key, article, hashes), and its
 decisions are joined back to the samples by key at the end.
 
     samples -> digests -> GroupByKey(image key)       exact groups: nodes
-            nodes -> band keys -> GroupByKey(key)     candidate groups -> near edges
+            node refs -> GroupByKey(block)            64 blocks, each with the node count
+            -> band keys per block -> GroupByKey(key) candidate groups -> near edges
             edges -> one list -> centres              one worker, see below
-            nodes + centres -> GroupByKey(centre)     clusters -> decisions
+            nodes + centres -> CoGroupByKey           lone samples without an edge stop here
+            -> GroupByKey(centre)                     clusters -> decisions
             samples + decisions -> CoGroupByKey(key)  kept | rejects
+
+What crosses a shuffle is a plain tuple of str, int and lists (the wire format below),
+never a NamedTuple of the library or a Sample: Beam's coder writes those natively but
+pickles any other class, and any int of 2^63 or more, so a perceptual hash travels as a
+signed int. Each node has one key per band subset (7 at k = 6); a block ships one record
+per key holding all its refs, not one per ref. Measured on DirectRunner at 10^5 samples
+(process CPU, benchmarks/bench_dedup.py's input): 169 us per sample with pickled records
+and one record per key and node, 79 us with both changes; the saving from blocks grows
+with n (at 10^6 a record carries ~14 refs).
 
 The band count, unless configured, is chosen from the number of hashed nodes with
 ``dedup.BEAM_KEY_COST``: a shuffled record costs thousands of hash comparisons, so Beam
@@ -25,69 +36,151 @@ short keys each, a few hundred MB on one worker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.metrics import Metrics
 
-from pipelines.portable import Gather, JoinTotals, Routed, Routes
+from pipelines.portable import Gather, Routed, Routes
 from pmc15m import dedup, nearsearch
 from pmc15m.config import DedupConfig
-from pmc15m.dedup import Decision, Edge, Node, NodeRef
+from pmc15m.dedup import Decision, Digest, Edge, Node, NodeRef
 from pmc15m.record import Sample
+from pmc15m.splits import unit_hash
 
 REJECTS = "rejects"
 NAMESPACE = "pmc15m"
+# Blocks the near search spreads node refs over. Fewer blocks carry more refs per
+# shuffled record (see NearEdges); 64 keeps a block of PMC's ~30 million images near
+# 470,000 refs (~150 MB) on one worker, and gives 64-way parallelism to the step.
+NEAR_BLOCKS = 64
+_REF, _COUNT = 0, 1
+
+# --------------------------------------------------------------------------- wire format
+# Plain tuples in the field order of the NamedTuples; phash as a signed 64-bit int.
+
+WireDigest = tuple[Any, ...]  # Digest's fields
+WireRef = tuple[str, int, dedup.Rank]  # NodeRef's fields
+_SAMPLE_FIELDS = tuple(f.name for f in dataclasses.fields(Sample))
+_TOP_BIT = 1 << 63
+_WRAP = 1 << 64
 
 
-def _by_image(sample: Sample) -> tuple[str, dedup.Digest]:
+def _signed(phash: int | None) -> int | None:
+    return phash - _WRAP if phash is not None and phash >= _TOP_BIT else phash
+
+
+def _unsigned(value: int | None) -> int | None:
+    return value + _WRAP if value is not None and value < 0 else value
+
+
+def _wire_digest(digest: Digest) -> WireDigest:
+    return digest._replace(phash=_signed(digest.phash))[:]
+
+
+def _node_of(image_key: str, wire: Iterable[WireDigest]) -> Node:
+    digests = (Digest(*w[:4], _unsigned(w[4]), *w[5:]) for w in wire)
+    return dedup.make_node(image_key, digests)
+
+
+def _wire_members(node: Node) -> tuple[WireDigest, ...]:
+    return tuple(_wire_digest(m) for m in node.members)
+
+
+def _ref_of(wire: WireRef) -> NodeRef:
+    image_key, phash, rank = wire
+    return NodeRef(image_key, _unsigned(phash), tuple(rank))
+
+
+def _hash_array(refs: list[WireRef]) -> np.ndarray:
+    """The refs' perceptual hashes as uint64 (the signed wire values, reinterpreted)."""
+    return np.fromiter((r[1] for r in refs), dtype=np.int64, count=len(refs)).view(np.uint64)
+
+
+def _wire_sample(sample: Sample) -> tuple[Any, ...]:
+    """The sample's field values in order (all str, int, float, None, bytes, lists, dicts):
+    half the cost of pickling the dataclass, both ways."""
+    return tuple(getattr(sample, name) for name in _SAMPLE_FIELDS)
+
+
+def _wire_ref(node: Node) -> Iterator[WireRef]:
+    """The ref of a node with a perceptual hash: the near search needs no more."""
+    if node.phash is not None:
+        yield node.image_key, _signed(node.phash), node.rank
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _by_image(sample: Sample) -> tuple[str, WireDigest]:
     digest = dedup.digest(sample)
-    return digest.image_key, digest
+    return digest.image_key, _wire_digest(digest)
 
 
-def _band_entries(node: Node, k: int, m: int) -> Iterator[tuple[tuple[int, int, int], NodeRef]]:
-    """One entry per candidate key; the band count travels in the key, for the comparison."""
-    ref = dedup.node_ref(node)
-    for subset_index, packed in nearsearch.band_keys(ref.phash, k, m):
-        yield (m, subset_index, packed), ref
+def _to_block(ref: WireRef, blocks: int) -> tuple[int, tuple[int, Any]]:
+    return int(unit_hash(ref[0], "near") * blocks), (_REF, ref)
 
 
-def _counted_band_entries(
-    joined: tuple[str, int, Node], k: int
-) -> Iterator[tuple[tuple[int, int, int], NodeRef]]:
-    """Band entries with the band count chosen from the number of hashed nodes."""
-    _, n, node = joined
-    yield from _band_entries(node, k, nearsearch.choose_bands(k, n, dedup.BEAM_KEY_COST))
+def _spread_count(item: tuple[str, int], blocks: int) -> Iterator[tuple[int, tuple[int, Any]]]:
+    for block in range(blocks):
+        yield block, (_COUNT, item[1])
 
 
-def _bucket_edges(group: tuple[tuple[int, int, int], Iterable[NodeRef]], k: int) -> list[Edge]:
-    (m, subset_index, _), refs = group
-    return dedup.bucket_edges(k, m, subset_index, list(refs))
+def _block_entries(
+    block: tuple[int, Iterable[tuple[int, Any]]], config: DedupConfig
+) -> Iterator[tuple[tuple[int, int, int], list[WireRef]]]:
+    """One block's refs grouped by candidate key: one entry per key present in the block.
+
+    The band count travels in the key, for the comparison; unless configured, it is
+    chosen from the number of hashed nodes, which every block receives.
+    """
+    refs, n = [], 0
+    for tag, value in block[1]:
+        if tag == _COUNT:
+            n = value
+        else:
+            refs.append(value)
+    k = config.near_distance
+    m = config.near_bands or nearsearch.choose_bands(k, n, dedup.BEAM_KEY_COST)
+    hashes = _hash_array(refs)
+    for subset_index, packed, positions in nearsearch.key_groups(hashes, k, m):
+        yield (m, subset_index, packed), [refs[p] for p in positions.tolist()]
 
 
-def _centre_of(item: tuple[str, dict[str, list[Any]]]) -> Iterator[tuple[str, Node]]:
+def _bucket_edges(group: tuple[tuple[int, int, int], Iterable[list[WireRef]]], k: int) -> Iterator[tuple]:
+    (m, subset_index, _), parts = group
+    refs = [r for part in parts for r in part]
+    if len(refs) < 2:
+        return
+    hashes = _hash_array(refs)
+    for a, b, distance in dedup.bucket_edges(k, m, subset_index, hashes):
+        yield refs[a], refs[b], distance
+
+
+def _assign_centres(gathered: dict[str, list[tuple]]) -> list[tuple[str, str]]:
+    edges = (Edge(_ref_of(a), _ref_of(b), d) for a, b, d in gathered.get("edges", []))
+    return list(dedup.assign_centres(edges).items())
+
+
+def _to_cluster(item: tuple[str, dict[str, list[Any]]]) -> Iterator[tuple[str, tuple[WireDigest, ...]]]:
+    """A node with an edge goes to its centre's cluster; one without is a cluster of its
+    own, which needs deciding only when it holds exact copies (a lone sample keeps itself)."""
     image_key, joined = item
-    centre = joined["centre"][0] if joined["centre"] else image_key
-    for node in joined["node"]:
-        yield centre, node
+    for members in joined["node"]:
+        if joined["centre"]:
+            yield joined["centre"][0], members
+        elif len(members) > 1:
+            yield image_key, members
 
 
-def _decide(cluster: tuple[str, Iterable[Node]], config: DedupConfig) -> Iterator[tuple[str, Decision]]:
-    centre, nodes = cluster
-    for decision in dedup.decide_cluster(centre, list(nodes), config):
-        yield decision.key, decision
-
-
-class _GatherEdges(beam.PTransform):
-    """Every edge onto one worker, as one element: ``{"edges": [...]}`` (maybe empty)."""
-
-    def expand(self, edges: beam.PCollection) -> beam.PCollection:
-        return {"edges": edges} | "Gather" >> Gather()
-
-
-def _assign_centres(gathered: dict[str, list[Edge]]) -> list[tuple[str, str]]:
-    return list(dedup.assign_centres(gathered.get("edges", [])).items())
+def _decide(cluster: tuple[str, Iterable[tuple[WireDigest, ...]]], config: DedupConfig) -> Iterator[tuple]:
+    centre, wired = cluster
+    nodes = [_node_of(members[0][3], members) for members in wired]
+    for decision in dedup.decide_cluster(centre, nodes, config):
+        yield decision.key, decision[:]
 
 
 class _ApplyFn(beam.DoFn):
@@ -98,9 +191,9 @@ class _ApplyFn(beam.DoFn):
 
     def process(self, item: tuple[str, dict[str, list[Any]]]) -> Iterator[Any]:
         _, joined = item
-        decision = joined["decision"][0] if joined["decision"] else None
-        for sample in joined["sample"]:
-            out = dedup.apply_decision(sample, decision)
+        decision = Decision(*joined["decision"][0]) if joined["decision"] else None
+        for wire in joined["sample"]:
+            out = dedup.apply_decision(Sample(*wire), decision)
             if out.reject_reason:
                 Metrics.counter(NAMESPACE, f"rejected_{out.reject_reason}").inc()
                 yield Routed(REJECTS, out)
@@ -110,88 +203,117 @@ class _ApplyFn(beam.DoFn):
             yield out
 
 
-class NearEdges(beam.PTransform):
-    """Nodes -> edges between nodes whose perceptual hashes are within the distance.
+# --------------------------------------------------------------------------- transforms
 
-    The band count is the configured one, or chosen from the number of hashed nodes,
-    which reaches every node through a GroupByKey join (no side input: pipelines.portable).
+
+class NearEdges(beam.PTransform):
+    """Node refs -> wire edges between nodes whose perceptual hashes are within the distance.
+
+    Refs are hashed onto ``blocks`` blocks; each block groups its refs by candidate
+    key (``nearsearch.key_groups``) and ships one record per key, so a shuffled record
+    carries many refs, not one. The number of hashed nodes, for the band count, reaches
+    every block through the same GroupByKey (no side input: pipelines.portable).
     """
 
-    def __init__(self, config: DedupConfig) -> None:
+    def __init__(self, config: DedupConfig, blocks: int = NEAR_BLOCKS) -> None:
         super().__init__()
         self.config = config
+        self.blocks = blocks
 
-    def expand(self, nodes: beam.PCollection) -> beam.PCollection:
-        k = self.config.near_distance
-        hashed = nodes | "Hashed" >> beam.Filter(lambda node: node.phash is not None)
-        if self.config.near_bands:
-            entries = hashed | "BandKeys" >> beam.FlatMap(_band_entries, k, self.config.near_bands)
-        else:
-            count = (
-                hashed
-                | "HashedName" >> beam.Map(lambda node: "hashed")
-                | "CountHashed" >> beam.combiners.Count.PerElement()
-            )
-            entries = (
-                {"items": hashed | "ByName" >> beam.Map(lambda node: ("hashed", node)), "totals": count}
-                | "JoinCount" >> JoinTotals(lambda node: node.image_key)
-                | "BandKeys" >> beam.FlatMap(_counted_band_entries, k)
-            )
+    def expand(self, refs: beam.PCollection) -> beam.PCollection:
+        count = (
+            refs
+            | "Hashed" >> beam.Map(lambda ref: ("hashed", 1))
+            | "CountHashed" >> beam.combiners.Count.PerKey()
+            | "SpreadCount" >> beam.FlatMap(_spread_count, self.blocks)
+        )
         return (
-            entries | "GroupBands" >> beam.GroupByKey() | "CompareInGroup" >> beam.FlatMap(_bucket_edges, k)
+            (refs | "ToBlocks" >> beam.Map(_to_block, self.blocks), count)
+            | "WithCount" >> beam.Flatten()
+            | "GroupBlocks" >> beam.GroupByKey()
+            | "BlockKeys" >> beam.FlatMap(_block_entries, self.config)
+            | "GroupBands" >> beam.GroupByKey()
+            | "CompareInGroup" >> beam.FlatMap(_bucket_edges, self.config.near_distance)
         )
 
 
 class Decide(beam.PTransform):
-    """Samples -> (key, Decision) for every sample of a cluster of two or more."""
+    """Samples -> (key, wire Decision) for every sample of a cluster of two or more.
 
-    def __init__(self, config: DedupConfig) -> None:
+    ``released``: optional ``(image key, Digest)`` of an update's released samples
+    (``pipelines.update``); they join the nodes and, ranked first, always win.
+    """
+
+    def __init__(
+        self, config: DedupConfig, released: beam.PCollection | None = None, *, near_blocks: int = NEAR_BLOCKS
+    ) -> None:
         super().__init__()
         self.config = config
+        self.released = released
+        self.near_blocks = near_blocks
 
     def expand(self, samples: beam.PCollection) -> beam.PCollection:
-        nodes = (
-            samples
-            | "Digest" >> beam.Map(_by_image)
-            | "GroupExact" >> beam.GroupByKey()
-            | "Node" >> beam.MapTuple(dedup.make_node)
-        )
+        digests = samples | "Digest" >> beam.Map(_by_image)
+        if self.released is not None:
+            released = self.released | "ReleasedWire" >> beam.MapTuple(lambda k, d: (k, _wire_digest(d)))
+            digests = (digests, released) | "WithReleased" >> beam.Flatten()
+        nodes = digests | "GroupExact" >> beam.GroupByKey() | "Node" >> beam.MapTuple(_node_of)
         if self.config.near_distance >= 0:
             centres = (
                 nodes
-                | "NearEdges" >> NearEdges(self.config)
+                | "Refs" >> beam.FlatMap(_wire_ref)
+                | "NearEdges" >> NearEdges(self.config, self.near_blocks)
                 | "CollectEdges" >> _GatherEdges()
                 | "AssignCentres" >> beam.FlatMap(_assign_centres)
             )
         else:
             centres = samples.pipeline | "NoCentres" >> beam.Create([])
         return (
-            {"node": nodes | "ByImage" >> beam.Map(lambda n: (n.image_key, n)), "centre": centres}
+            {
+                "node": nodes | "ByImage" >> beam.Map(lambda n: (n.image_key, _wire_members(n))),
+                "centre": centres,
+            }
             | "JoinCentres" >> beam.CoGroupByKey()
-            | "ByCentre" >> beam.FlatMap(_centre_of)
+            | "ToClusters" >> beam.FlatMap(_to_cluster)
             | "GroupClusters" >> beam.GroupByKey()
             | "DecideClusters" >> beam.FlatMap(_decide, self.config)
         )
 
 
+class _GatherEdges(beam.PTransform):
+    """Every edge onto one worker, as one element: ``{"edges": [...]}`` (maybe empty)."""
+
+    def expand(self, edges: beam.PCollection) -> beam.PCollection:
+        return {"edges": edges} | "Gather" >> Gather()
+
+
 class Deduplicate(beam.PTransform):
     """Samples -> {"samples": kept, with cluster fields; "rejects": duplicates, boilerplate}.
 
-    Raises ValueError at construction for a configuration that cannot work.
+    Raises ValueError at construction for a configuration that cannot work. ``released``:
+    see ``Decide``; a new sample that duplicates a released one is dropped, naming it.
+    ``near_blocks`` tunes the near search (``NearEdges``), never the result.
     """
 
-    def __init__(self, config: DedupConfig) -> None:
+    def __init__(
+        self, config: DedupConfig, released: beam.PCollection | None = None, *, near_blocks: int = NEAR_BLOCKS
+    ) -> None:
         super().__init__()
         dedup.check_config(config)
         self.config = config
+        self.released = released
+        self.near_blocks = near_blocks
 
     def expand(self, samples: beam.PCollection) -> dict[str, beam.PCollection]:
         if not self.config.enabled:
             kept = samples | "NoDedup" >> beam.Map(dedup.apply_decision, None)
             return {"samples": kept, "rejects": samples.pipeline | "NoRejects" >> beam.Create([])}
-        decisions = samples | "Decide" >> Decide(self.config)
+        decisions = samples | "Decide" >> Decide(self.config, self.released, near_blocks=self.near_blocks)
         outputs = (
-            {"sample": samples | "ByKey" >> beam.Map(lambda s: (s.key, s)), "decision": decisions}
+            {
+                "sample": samples | "ByKey" >> beam.Map(lambda s: (s.key, _wire_sample(s))),
+                "decision": decisions,
+            }
             | "JoinDecisions" >> beam.CoGroupByKey()
             | "Apply" >> Routes(beam.ParDo(_ApplyFn()), [REJECTS], main="samples")
         )

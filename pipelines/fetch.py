@@ -11,9 +11,10 @@ whatever a DoFn emits there is silently lost (``runners/dask/transform_evaluator
 ``apply_dofn_to_bundle``). Emitting everything from ``process`` is safe on every runner.
 
 ``Batch`` is a GroupByKey on a hash of each element's key over ``ceil(n / size)``
-buckets, ``n`` counted and joined without side inputs (``pipelines.portable``): groups
-hold about ``size`` elements whether the build reads sixty articles or eight million,
-and, like the Reshuffle it replaces, it spreads the work over the workers.
+buckets (at least ``MIN_GROUPS``), ``n`` counted and joined without side inputs
+(``pipelines.portable``): groups hold at most about ``size`` elements whether the build
+reads sixty articles or eight million, and, like the Reshuffle it replaces, it spreads
+the work over the workers.
 
 Only ``emit`` runs in the bundle's thread, so it is the one place that increments Beam
 metrics (a counter incremented in a pool thread is lost: Beam keeps its metrics
@@ -38,6 +39,11 @@ from pmc15m.splits import unit_hash
 
 NAMESPACE = "pmc15m"
 _ALL = "all"
+# The fewest groups ``Batch`` cuts an input of at least that many elements into. A group is
+# the unit of work a runner hands to a worker, so without it a small build (400 articles:
+# one group of 512) runs each stage on one worker while the others idle; a full build
+# makes thousands of groups anyway.
+MIN_GROUPS = 16
 
 
 def batch_size(options: SourceOptions | None) -> int:
@@ -48,7 +54,8 @@ def batch_size(options: SourceOptions | None) -> int:
 
 def _bucketed(joined: tuple[str, int, Any], key_fn: Callable[[Any], str], size: int) -> tuple[int, Any]:
     _, total, item = joined
-    buckets = max(1, math.ceil((total or 1) / size))
+    total = total or 1
+    buckets = max(math.ceil(total / size), min(MIN_GROUPS, total))
     return int(unit_hash(key_fn(item), "batch") * buckets), item
 
 

@@ -18,10 +18,12 @@ from typing import Any
 
 import apache_beam as beam
 
+from pipelines.index import FACTS, finish_index
 from pipelines.portable import Gather, JoinTotals
 from pmc15m import fs, manifest, progress, shards
 from pmc15m.record import Sample
 from pmc15m.splits import assign_shard, shard_count, shard_name
+from pmc15m.update import UpdateContext
 
 REJECTS_DIR = "rejects"
 
@@ -47,31 +49,49 @@ class _OutputDoFn(beam.DoFn):
 
 
 class _WriteShardFn(_OutputDoFn):
+    # offsets: the first free shard number of each split (an update adds after the last)
+    offsets: dict[str, int] | None = None
+
     def process(self, item: tuple[tuple[str, int], Iterable[Sample]]) -> Iterable[dict[str, Any]]:
         (split, index), samples = item
+        name = shard_name(index + (self.offsets or {}).get(split, 0))
         directory = os.path.join(self.output, split)
-        stats = shards.write_shard(directory, shard_name(index), _stamp(samples, self.build_id))
+        stats = shards.write_shard(directory, name, _stamp(samples, self.build_id))
         if stats:
             progress.tick("samples_written", stats["count"])
-            yield {"split": split, "name": shard_name(index), "count": stats["count"]}
+            yield {"split": split, "name": name, "count": stats["count"]}
 
 
 class _WriteRejectsFn(_OutputDoFn):
+    offset = 0  # the first free reject file number (an update adds after the last)
+
     def process(self, item: tuple[tuple[str, int], Iterable[Sample]]) -> Iterable[int]:
         (_, index), samples = item
         directory = os.path.join(self.output, REJECTS_DIR)
-        yield shards.write_rejects(directory, shard_name(index), _stamp(samples, self.build_id))
+        yield shards.write_rejects(directory, shard_name(index + self.offset), _stamp(samples, self.build_id))
 
 
-def _finish_build(summary: dict[str, list[Any]], fs_options: fs.FsOptions | None, **kwargs: Any) -> str:
-    """Write sizes and the manifest from what ``Gather`` collected (shards, counts, rejects)."""
+def _finish_build(
+    summary: dict[str, list[Any]],
+    fs_options: fs.FsOptions | None,
+    update: UpdateContext | None,
+    with_index: bool,
+    output: str,
+    header: dict[str, Any],
+) -> str:
+    """Write the index, sizes and the manifest from what ``Gather`` collected (shards,
+    counts, rejects, article outcomes); an update also writes its tombstones."""
     if fs_options is not None:
         fs.configure(fs_options)
+    if with_index:
+        header = {**header, **finish_index(summary, output, header, update)}
     return manifest.finish_build(
         summary.get("shards", []),
+        output=output,
+        header=header,
         counts=dict(summary.get("counts", [])),
         rejects_written=sum(summary.get("rejects_written", [])),
-        **kwargs,
+        previous_sizes=update.sizes if update is not None else None,
     )
 
 
@@ -93,8 +113,9 @@ def _reject_level(sample: Sample) -> str:
 class WriteDataset(beam.PTransform):
     """Writes kept samples as shard trios, rejects as Parquet, then sizes and the manifest.
 
-    Input: the dict ``ProcessArticles`` returns. Output: a PCollection holding the path of
-    the written manifest.
+    Input: the dict ``ProcessArticles`` returns, plus the ``pipelines.index.ArticleFacts``
+    outputs for a build that writes ``index/``. Output: a PCollection holding the path of the written
+    manifest.
     """
 
     def __init__(
@@ -105,8 +126,10 @@ class WriteDataset(beam.PTransform):
         reject_shard_size: int,
         header: dict,
         fs_options: fs.FsOptions | None = None,
+        update: UpdateContext | None = None,
     ) -> None:
         super().__init__()
+        self.update = update  # None: a full build; else the previous output it adds to
         self.output = output
         self.build_id = build_id
         self.shard_size = shard_size
@@ -127,7 +150,7 @@ class WriteDataset(beam.PTransform):
             | "JoinSplitSizes" >> JoinTotals(_sample_key)
             | "ShardOf" >> beam.Map(_shard_of, self.shard_size)
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShards" >> beam.ParDo(_WriteShardFn(self.output, self.build_id, self.fs_options))
+            | "WriteShards" >> beam.ParDo(self._shard_writer())
         )
         all_rejects = rejects | "OneGroup" >> beam.Map(lambda s: (REJECTS_DIR, s))
         reject_total = (
@@ -138,7 +161,7 @@ class WriteDataset(beam.PTransform):
             | "JoinRejectTotal" >> JoinTotals(_sample_key)
             | "RejectShardOf" >> beam.Map(_shard_of, self.reject_shard_size)
             | "GroupRejects" >> beam.GroupByKey()
-            | "WriteRejects" >> beam.ParDo(_WriteRejectsFn(self.output, self.build_id, self.fs_options))
+            | "WriteRejects" >> beam.ParDo(self._rejects_writer())
         )
         # One name per counted element; a stage with no elements is absent (counted as 0).
         names = [
@@ -148,9 +171,26 @@ class WriteDataset(beam.PTransform):
         ]
         names.append(rejects | "RejectLevel" >> beam.Map(_reject_level))
         counts = names | "AllNames" >> beam.Flatten() | "CountNames" >> beam.combiners.Count.PerElement()
+        gathered = {"shards": shard_stats, "counts": counts, "rejects_written": written_rejects}
+        # index/ is written when the input has the article facts (pipelines.index.ArticleFacts)
+        facts = {name: pcolls[name] for name in FACTS if name in pcolls}
+        with_index = bool(facts)
+        gathered.update(facts)
         return (
-            {"shards": shard_stats, "counts": counts, "rejects_written": written_rejects}
+            gathered
             | "GatherSummary" >> Gather()
             | "WriteManifest"
-            >> beam.Map(_finish_build, self.fs_options, output=self.output, header=self.header)
+            >> beam.Map(_finish_build, self.fs_options, self.update, with_index, self.output, self.header)
         )
+
+    def _shard_writer(self) -> _WriteShardFn:
+        fn = _WriteShardFn(self.output, self.build_id, self.fs_options)
+        if self.update is not None:
+            fn.offsets = {split: self.update.shard_offset(split) for split in self.update.sizes}
+        return fn
+
+    def _rejects_writer(self) -> _WriteRejectsFn:
+        fn = _WriteRejectsFn(self.output, self.build_id, self.fs_options)
+        if self.update is not None:
+            fn.offset = self.update.reject_offset
+        return fn

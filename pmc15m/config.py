@@ -44,7 +44,10 @@ class ImageConfig:
 
 @dataclass(slots=True, frozen=True)
 class FilterConfig:
-    """Thresholds of the basic sample filters (see pmc15m.filters for the reasons)."""
+    """Thresholds of the basic sample filters (see pmc15m.filters for the reasons).
+
+    The defaults and the numbers behind them: pmc15m.quality's docstring.
+    """
 
     min_caption_words: int = 3
     min_image_side: int = 64

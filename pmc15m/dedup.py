@@ -70,6 +70,9 @@ from pmc15m.record import Sample
 # benchmarks/bench_dedup.py: sorting a key in memory ~0.085 us per hash; a band-key record
 # on Beam's DirectRunner ~30-40 us (serialise, shuffle, one call per group). They make
 # ``nearsearch.choose_bands`` pick 8 bands in memory and 7 on Beam below ~10^7 images.
+# Checked on DirectRunner at 10^5 samples (the bench's input, process CPU per sample):
+# 7 bands 84-88 us, 8 bands 469 us, 9 bands 806 us: with 16-bit or longer keys nearly
+# every candidate group holds one hash, so a key costs a record and a call for nothing.
 MEMORY_KEY_COST = 10.0
 BEAM_KEY_COST = 4000.0
 _DIGITS = re.compile(r"\d+")
@@ -207,16 +210,14 @@ def near_edges(nodes: Sequence[Node], config: DedupConfig) -> list[Edge]:
     ]
 
 
-def bucket_edges(k: int, m: int, subset_index: int, refs: Sequence[NodeRef]) -> list[Edge]:
-    """The edges one candidate group reports (the Beam path: one group per key)."""
-    if len(refs) < 2:
+def bucket_edges(k: int, m: int, subset_index: int, hashes: np.ndarray) -> list[tuple[int, int, int]]:
+    """(i, j, distance) of the pairs one candidate group reports (the Beam path: one group
+    per key). Positions, not refs: a group holds hundreds of refs and few edges, so only
+    the ends of an edge are worth turning into records."""
+    if len(hashes) < 2:
         return []
-    hashes = np.fromiter((r.phash for r in refs), dtype=np.uint64, count=len(refs))
     found = nearsearch.bucket_pairs(hashes, subset_index, k, m)
-    return [
-        Edge(refs[a], refs[b], d)
-        for a, b, d in zip(found.i.tolist(), found.j.tolist(), found.distance.tolist(), strict=True)
-    ]
+    return list(zip(found.i.tolist(), found.j.tolist(), found.distance.tolist(), strict=True))
 
 
 # --------------------------------------------------------------------------- clusters

@@ -3,40 +3,56 @@
 Every build writes two Parquet files under ``index/``:
 
 - ``articles.parquet``: one row per article version the listing named, with the metadata
-  object's ETag and its outcome (``processed`` or the article-level rejection reason). The
-  ETag changes whenever PMC rewrites the version's metadata, which it does whenever any of
-  the version's files changes, so "same version, same ETag" means "nothing to do".
-- ``samples.parquet``: one row per live kept sample with where it lives (split, shard) and
-  the hashes deduplication needs, so an update can deduplicate new figures against the
-  released ones without reading a single old image.
+  object's ETag and its outcome (``processed``, ``not_selected`` or the article-level
+  rejection reason). The ETag changes whenever PMC rewrites the version's metadata, which it
+  does whenever any of the version's files changes, so "same version, same ETag" means
+  "nothing to do".
+- ``samples.parquet``: one row per sample in the shards, with where it lives (split,
+  shard) and the hashes deduplication needs, so an update can deduplicate new figures
+  against the released ones without reading a single old image.
 
 ``plan_update`` compares a previous index with the current listing. Samples of a version
 that disappeared, was superseded or changed are *tombstoned*: listed by key and shard in
-``tombstones/`` rather than deleted, so released shards are never rewritten.
+``tombstones/<build_id>.parquet`` rather than deleted, so released shards are never
+rewritten. The live samples of an output are ``samples.parquet`` minus every tombstone
+(a tombstone names a key *in one shard*: a changed version's new samples reuse its keys).
+
+Everything here works on plain rows and goes through ``pmc15m.fs``, so an ``s3://`` output
+is indexed the same way; every file is sorted and written with fixed settings, so the same
+build gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pmc15m import fs, reasons
 
 INDEX_DIR = "index"
 ARTICLES_FILE = "articles.parquet"
 SAMPLES_FILE = "samples.parquet"
 TOMBSTONES_DIR = "tombstones"
 PROCESSED = "processed"
+NOT_SELECTED = "not_selected"
+# Outcomes that say nothing final about a version: it is processed again when it is the
+# newest listed version (a superseded or unselected version was never looked at, and a
+# transient fetch failure is what a rerun is for).
+UNSETTLED = frozenset({NOT_SELECTED, reasons.SUPERSEDED_VERSION, reasons.FETCH_FAILED})
 
 ARTICLE_INDEX_SCHEMA = pa.schema(
     [
         ("pmcid", pa.string()),
         ("version", pa.int64()),
         ("metadata_etag", pa.string()),
-        ("outcome", pa.string()),  # "processed" or an article-level reject reason
+        ("outcome", pa.string()),  # "processed", "not_selected" or an article-level reject reason
         ("samples_kept", pa.int64()),
-        ("build_id", pa.string()),  # the build that processed this version
+        ("build_id", pa.string()),  # the build that decided this outcome
     ]
 )
 
@@ -62,6 +78,9 @@ TOMBSTONE_SCHEMA = pa.schema(
         ("build_id", pa.string()),  # the update that tombstoned it
     ]
 )
+ARTICLE_SORT = ("pmcid", "version", "metadata_etag")
+SAMPLE_SORT = ("shard", "key")
+TOMBSTONE_SORT = ("shard", "key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +92,10 @@ class IndexedArticle:
     samples_kept: int
     build_id: str
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> IndexedArticle:
+        return cls(**{name: row[name] for name in ARTICLE_INDEX_SCHEMA.names})
+
 
 @dataclass(slots=True)
 class UpdatePlan:
@@ -82,15 +105,26 @@ class UpdatePlan:
     unchanged: set[tuple[str, int]] = field(default_factory=set)
     tombstones: list[dict[str, str]] = field(default_factory=list)
 
-    def summary(self) -> dict[str, int]:
-        reasons: dict[str, int] = {}
+    @property
+    def process_pmcids(self) -> frozenset[str]:
+        return frozenset(pmcid for pmcid, _ in self.process)
+
+    def tombstones_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
         for row in self.tombstones:
-            reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+            counts[row["reason"]] = counts.get(row["reason"], 0) + 1
+        return dict(sorted(counts.items()))
+
+    def summary(self) -> dict[str, Any]:
         return {
-            "versions_to_process": len(self.process),
+            "versions_processed": len(self.process),
             "versions_unchanged": len(self.unchanged),
-            **{f"tombstoned_{k}": v for k, v in sorted(reasons.items())},
+            "tombstones": self.tombstones_by_reason(),
         }
+
+    @property
+    def empty(self) -> bool:
+        return not self.process and not self.tombstones
 
 
 def newest_listed(listed: Iterable[tuple[str, int, str]]) -> dict[str, tuple[int, str]]:
@@ -102,38 +136,42 @@ def newest_listed(listed: Iterable[tuple[str, int, str]]) -> dict[str, tuple[int
     return newest
 
 
+def _tombstone_reason(row: Mapping[str, Any], now: tuple[int, str] | None, process: set) -> str | None:
+    if now is None or now[0] < row["version"]:
+        return "removed"  # the PMCID, or this version of it, is no longer listed
+    if now[0] > row["version"]:
+        return "superseded"
+    if (row["pmcid"], row["version"]) in process:
+        return "changed"
+    return None
+
+
 def plan_update(
     previous_articles: Sequence[IndexedArticle],
-    previous_samples: Sequence[Mapping[str, Any]],
+    live_samples: Sequence[Mapping[str, Any]],
     listed: Iterable[tuple[str, int, str]],
     build_id: str,
 ) -> UpdatePlan:
     """Compare the previous build's index with the current listing.
 
-    A PMCID's newest listed version is processed unless the previous build saw exactly that
-    version with the same ETag. Previous samples of a PMCID whose newest version is gone
-    (``removed``), newer (``superseded``) or re-processed with a new ETag (``changed``) are
-    tombstoned; the re-processed version's samples then land in new shards.
+    A PMCID's newest listed version is processed unless the previous build settled exactly
+    that version with the same ETag (processed it, or rejected it for a lasting reason).
+    Live previous samples of a PMCID whose version is gone (``removed``), has a newer one
+    (``superseded``) or is re-processed under a new ETag (``changed``) are tombstoned; the
+    re-processed version's samples then land in new shards.
     """
     plan = UpdatePlan()
     current = newest_listed(listed)
-    seen = {(a.pmcid, a.version): a.metadata_etag for a in previous_articles}
+    settled = {(a.pmcid, a.version): a.metadata_etag for a in previous_articles if a.outcome not in UNSETTLED}
     for pmcid, (version, etag) in current.items():
-        target = plan.unchanged if seen.get((pmcid, version)) == etag else plan.process
+        target = plan.unchanged if settled.get((pmcid, version)) == etag else plan.process
         target.add((pmcid, version))
-    for row in previous_samples:
-        now = current.get(row["pmcid"])
-        if now is None:
-            reason = "removed"
-        elif now[0] != row["version"]:
-            reason = "superseded"
-        elif (row["pmcid"], row["version"]) in plan.process:
-            reason = "changed"
-        else:
-            continue
-        plan.tombstones.append(
-            {"key": row["key"], "shard": row["shard"], "reason": reason, "build_id": build_id}
-        )
+    for row in live_samples:
+        reason = _tombstone_reason(row, current.get(row["pmcid"]), plan.process)
+        if reason is not None:
+            plan.tombstones.append(
+                {"key": row["key"], "shard": row["shard"], "reason": reason, "build_id": build_id}
+            )
     plan.tombstones.sort(key=lambda r: (r["shard"], r["key"]))
     return plan
 
@@ -146,9 +184,185 @@ def live_sample_rows(
     return [dict(r) for r in samples if (r["key"], r["shard"]) not in dead]
 
 
+def merge_articles(
+    previous: Iterable[Mapping[str, Any]], current: Iterable[Mapping[str, Any]], processed: frozenset[str]
+) -> list[dict[str, Any]]:
+    """The article index after an update: one row per version listed now.
+
+    A PMCID this update processed takes the update's rows; any other keeps the previous
+    row of the same version and ETag (the update saw it only as ``not_selected``).
+    Versions no longer listed drop out.
+    """
+    before = {(r["pmcid"], r["version"], r["metadata_etag"]): dict(r) for r in previous}
+    merged = []
+    for row in current:
+        kept = (
+            None
+            if row["pmcid"] in processed
+            else before.get((row["pmcid"], row["version"], row["metadata_etag"]))
+        )
+        merged.append(kept or dict(row))
+    return merged
+
+
 def sorted_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema, sort_keys: Sequence[str]) -> pa.Table:
     """Rows as a table in a stable order, so the index files are byte-identical across runs."""
     ordered = sorted(rows, key=lambda r: tuple(r[k] for k in sort_keys))
     return pa.Table.from_pylist(
         [{name: r.get(name) for name in schema.names} for r in ordered], schema=schema
     )
+
+
+def write_table(
+    path: str, rows: Sequence[Mapping[str, Any]], schema: pa.Schema, sort_keys: Sequence[str]
+) -> None:
+    """Write ``rows`` sorted as one Parquet file at ``path`` (any pmc15m.fs URL), atomically."""
+    buf = io.BytesIO()
+    pq.write_table(sorted_table(rows, schema, sort_keys), buf, compression="zstd", compression_level=3)
+    fs.makedirs(path.rsplit("/", 1)[0])
+    fs.write_bytes(path, buf.getvalue())
+
+
+def read_table_rows(path: str) -> list[dict[str, Any]]:
+    with fs.open_read(path) as handle:
+        return pq.read_table(handle).to_pylist()
+
+
+def index_path(output: str, name: str) -> str:
+    return fs.join(output, INDEX_DIR, name)
+
+
+def has_index(output: str) -> bool:
+    return fs.exists(index_path(output, ARTICLES_FILE)) and fs.exists(index_path(output, SAMPLES_FILE))
+
+
+def write_index(
+    output: str, articles: Sequence[Mapping[str, Any]], samples: Sequence[Mapping[str, Any]]
+) -> None:
+    """Write ``index/articles.parquet`` and ``index/samples.parquet`` under ``output``."""
+    write_table(index_path(output, ARTICLES_FILE), articles, ARTICLE_INDEX_SCHEMA, ARTICLE_SORT)
+    write_table(index_path(output, SAMPLES_FILE), samples, SAMPLE_INDEX_SCHEMA, SAMPLE_SORT)
+
+
+def read_index(output: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(article rows, sample rows) of the index under ``output``."""
+    return read_table_rows(index_path(output, ARTICLES_FILE)), read_table_rows(
+        index_path(output, SAMPLES_FILE)
+    )
+
+
+def tombstone_path(output: str, build_id: str) -> str:
+    return fs.join(output, TOMBSTONES_DIR, f"{build_id}.parquet")
+
+
+def write_tombstones(output: str, build_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    write_table(tombstone_path(output, build_id), rows, TOMBSTONE_SCHEMA, TOMBSTONE_SORT)
+
+
+def read_tombstones(output: str) -> list[dict[str, Any]]:
+    """Every tombstone of every update of ``output`` (none for a plain build)."""
+    directory = fs.join(output, TOMBSTONES_DIR)
+    if not fs.isdir(directory):
+        return []
+    rows: list[dict[str, Any]] = []
+    for name in sorted(fs.listdir(directory)):
+        if name.endswith(".parquet") and fs.TEMP_MARKER not in name:
+            rows += read_table_rows(fs.join(directory, name))
+    return rows
+
+
+def shard_sample_rows(output: str, split: str, name: str) -> list[dict[str, Any]]:
+    """The sample index rows of one written shard, read back from its Parquet file."""
+    columns = [c for c in SAMPLE_INDEX_SCHEMA.names if c != "shard"]
+    with fs.open_read(fs.join(output, split, f"{name}.parquet")) as handle:
+        rows = pq.read_table(handle, columns=columns).to_pylist()
+    shard = f"{split}/{name}"
+    return [{**row, "shard": shard} for row in rows]
+
+
+def article_rows(
+    pmcid: str,
+    version: int,
+    etags: Iterable[str],
+    outcomes: Iterable[str],
+    samples_kept: int,
+    build_id: str,
+) -> list[dict[str, Any]]:
+    """The index rows of one listed version: one per distinct ETag it was listed with.
+
+    ``outcomes`` are what happened to it (reject reasons, ``not_selected``); none means it
+    was processed. A reject reason wins over ``not_selected`` (it is the more specific).
+    """
+    found = set(outcomes)
+    rejected = sorted(found - {NOT_SELECTED})
+    outcome = rejected[0] if rejected else (NOT_SELECTED if found else PROCESSED)
+    return [
+        {
+            "pmcid": pmcid,
+            "version": version,
+            "metadata_etag": etag,
+            "outcome": outcome,
+            "samples_kept": samples_kept,
+            "build_id": build_id,
+        }
+        for etag in sorted(set(etags))
+    ]
+
+
+def check_against_shards(
+    output: str,
+    placed: Any,
+    tombstoned: set[tuple[str, str]],
+    hash_keys: Any,
+) -> list[str]:
+    """Problems where ``index/samples.parquet`` and the shards (or the tombstones) disagree.
+
+    ``placed``: the sorted-or-not hashes of every ``"split/shard/key"`` the tars hold, made
+    by ``hash_keys`` (``pmc15m.inspect`` keeps hashes, not key strings, for 30M samples).
+    """
+    import numpy as np
+
+    path = index_path(output, SAMPLES_FILE)
+    with fs.open_read(path) as handle:
+        table = pq.read_table(handle, columns=["key", "shard"])
+    keys, shards = table.column("key").to_pylist(), table.column("shard").to_pylist()
+    indexed = hash_keys([f"{shard}/{key}" for key, shard in zip(keys, shards, strict=True)])
+    problems = []
+    if not np.array_equal(np.sort(indexed), np.sort(placed)):
+        missing = len(np.setdiff1d(placed, indexed))
+        extra = len(np.setdiff1d(indexed, placed))
+        problems.append(
+            f"{path}: lists {len(indexed)} samples, the shards hold {len(placed)} "
+            f"({missing} not in the index, {extra} not in any shard)"
+        )
+    unknown = tombstoned - set(zip(keys, shards, strict=True))
+    if unknown:
+        problems.append(f"{output}/{TOMBSTONES_DIR}: {len(unknown)} tombstones name no indexed sample")
+    return problems
+
+
+def rows_from_facts(
+    listed: Iterable[tuple[str, int, str]],
+    outcomes: Iterable[tuple[str, int, str]],
+    kept: Iterable[tuple[str, int]],
+    build_id: str,
+) -> list[dict[str, Any]]:
+    """The article index rows of a build from its facts: listed ``(pmcid, version, etag)``,
+    ``(pmcid, version, outcome)`` of rejected or unselected versions, one ``(pmcid,
+    version)`` per kept sample. Only listed versions get a row."""
+    etags: dict[tuple[str, int], list[str]] = {}
+    for pmcid, version, etag in listed:
+        etags.setdefault((pmcid, version), []).append(etag)
+    found: dict[tuple[str, int], list[str]] = {}
+    for pmcid, version, outcome in outcomes:
+        found.setdefault((pmcid, version), []).append(outcome)
+    counts: dict[tuple[str, int], int] = {}
+    for pmcid, version in kept:
+        counts[(pmcid, version)] = counts.get((pmcid, version), 0) + 1
+    return [
+        row
+        for (pmcid, version), tags in etags.items()
+        for row in article_rows(
+            pmcid, version, tags, found.get((pmcid, version), []), counts.get((pmcid, version), 0), build_id
+        )
+    ]

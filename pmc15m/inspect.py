@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from pmc15m import fs
+from pmc15m import fs, index
 from pmc15m.manifest import MANIFEST
 from pmc15m.schema import sample_schema
 from pmc15m.splits import SPLITS
@@ -49,6 +49,9 @@ class Inspection:
     rejects: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # (key, "split/shard") of tombstoned samples: an update's retired copies (pmc15m.index)
+    tombstoned: set[tuple[str, str]] = field(default_factory=set)
+    placed: list[np.ndarray] = field(default_factory=list)  # hashes of "split/shard/key"
 
     @property
     def ok(self) -> bool:
@@ -179,7 +182,9 @@ def _check_split(
         }
         _check_stats(fs.join(directory, trio[2]), shard, digests, problems)
         counts[trio[0]] = len(shard.keys)
-        keys_hash.append(_key_hashes(shard.keys))
+        where = f"{split}/{stem}"
+        keys_hash.append(_key_hashes([k for k in shard.keys if (k, where) not in result.tombstoned]))
+        result.placed.append(_key_hashes([f"{where}/{k}" for k in shard.keys]))
         shown = sum(1 for s in result.samples if s["split"] == split)
         result.samples.extend(_sample_lines(split, shard, n_samples - shown))
     if sizes is not None and sizes != counts:
@@ -235,10 +240,11 @@ def _check_manifest(output: str, result: Inspection) -> None:
         if recorded != found:
             result.problems.append(f"{path}: {split} is {recorded}, the shards hold {found}")
     total = sum(s["samples"] for s in result.splits.values())
-    kept = manifest.get("counts", {}).get("samples_kept")
+    dataset = manifest.get("dataset", {})  # an update's manifest: the whole output's totals
+    kept = dataset.get("samples", manifest.get("counts", {}).get("samples_kept"))
     if kept != total:
         result.problems.append(f"{path}: samples_kept is {kept}, the shards hold {total}")
-    written = manifest.get("counts", {}).get("rejects_written")
+    written = dataset.get("rejects", manifest.get("counts", {}).get("rejects_written"))
     if written is not None and written != result.rejects:
         result.problems.append(f"{path}: rejects_written is {written}, rejects/ holds {result.rejects}")
 
@@ -260,10 +266,14 @@ def inspect_output(output: str, n_samples: int = 3) -> Inspection:
         raise FileNotFoundError(f"no build output at {output}")
     result = Inspection(output)
     keys_hash: list[np.ndarray] = []
+    result.tombstoned = {(t["key"], t["shard"]) for t in index.read_tombstones(output)}
     for split in SPLITS:
         _check_split(output, split, result, keys_hash, n_samples)
     _count_rejects(output, result)
     _check_manifest(output, result)
+    if index.has_index(output):
+        placed = np.concatenate(result.placed) if result.placed else np.zeros(0, np.uint64)
+        result.problems += index.check_against_shards(output, placed, result.tombstoned, _key_hashes)
     hashes = np.concatenate(keys_hash) if keys_hash else np.zeros(0, np.uint64)
     if len(np.unique(hashes)) != len(hashes):
         result.problems.append("some sample keys appear in more than one shard")

@@ -115,9 +115,11 @@ class Journal:
             return result
 
     def record(self, key: str, result: Any) -> None:
+        # Not kept in ``_done``: a DoFn instance lives for many bundles on a distributed runner,
+        # so keeping every new result (images included) would grow a worker's memory with the
+        # whole build; a retried bundle recomputes instead (the chunk is already on disk).
         with self._lock:
             self.computed += 1
-            self._done[key] = result
             self._buffer.append((key, result))
             due = time.monotonic() - self._last_flush >= self.chunk_seconds
             if len(self._buffer) >= self.chunk_size or due:

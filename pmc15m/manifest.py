@@ -77,18 +77,21 @@ def finish_build(
     header: dict[str, Any],
     counts: dict[str, int],
     rejects_written: int,
+    previous_sizes: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """Write every split's ``sizes.json`` and then ``manifest.json``; return the manifest path.
 
     An empty split still gets its folder and an empty ``sizes.json``, so a consumer that
     globs ``validation/`` on a small build finds a valid, empty split rather than nothing.
+    ``previous_sizes``: an update's released shards, merged with its new ones.
     """
-    splits: dict[str, dict[str, int]] = {split: {} for split in SPLITS}
+    previous = previous_sizes or {}
+    splits: dict[str, dict[str, int]] = {split: dict(previous.get(split, {})) for split in SPLITS}
     for stat in shard_stats:
         splits[stat["split"]][f"{stat['name']}.tar"] = stat["count"]
     for split, sizes in splits.items():
         write_json_atomic(os.path.join(output, split, "sizes.json"), dict(sorted(sizes.items())))
-    kept = sum(sum(s.values()) for s in splits.values())
+    kept = sum(stat["count"] for stat in shard_stats)  # this build's (an update's new shards)
     doc = dict(header)
     doc["counts"] = funnel(counts, kept)
     doc["counts"]["rejects_written"] = rejects_written

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,26 @@ def band_keys(phash: int, k: int, m: int) -> list[tuple[int, int]]:
             packed = (packed << layout[band][1]) | values[band]
         keys.append((index, packed))
     return keys
+
+
+def key_groups(hashes: np.ndarray, k: int, m: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(subset index, packed key, positions) for every key that ``hashes`` (uint64) have.
+
+    The same grouping as ``band_keys``, done for a block of hashes at once by sorting each
+    subset's keys: a distributed runner then ships one record per key and block, not one
+    per key and hash (at 10^6 hashes in 64 blocks, 7 bands: 14 times fewer records).
+    """
+    if not len(hashes):
+        return
+    bands = _band_matrix(hashes, m)
+    for index, subset in enumerate(_subsets(k, m)):
+        key = _subset_key(bands, subset, m)
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            yield index, int(ranked[start]), order[start:end]
 
 
 def _band_matrix(hashes: np.ndarray, m: int) -> np.ndarray:

@@ -30,6 +30,25 @@ captions of the seed-0 mini corpus; ``tests/test_quality.py`` keeps the first tr
   placeholder of eLife's kitchen-sink sample, also under ``min_caption_words``) and the
   two empty ones; it exists for deposits whose figure caption is a bare label or
   "Click here for additional data file".
+
+The basic rules of :mod:`pmc15m.filters` (``FilterConfig``), on the same measurements:
+
+* ``min_caption_words = 3``: below 3 words the real captions hold only the two empty
+  ones and "Box figure"; the shortest genuine ones have 5-7 ("Validation of mtDNA somatic
+  substitutions."); the 1st percentile is 2 words, the 5th 14, the median 90.
+* ``min_image_side = 64`` (source pixels): a floor for icons, bullets and spacer images,
+  not a quality bar. Rendered figures shrunk to a short side of 16-128 px all keep their
+  perceptual hash within 6 of the full-size one (80 of 80 at every size), so identity
+  gives no threshold; detail does: upscaled to CLIP's 224-px input, the mean absolute
+  error against the full-size figure is 16.6 (of 255) at 16 px, 10.3 at 32, 6.4 at 64,
+  3.2 at 128. 64 px is the smallest side still upscaled less than 4x; the rule errs on
+  the side of keeping.
+* ``max_aspect_ratio = 10``: CLIP's preprocessing (shorter side to 224, centre crop)
+  shows 1/r of an image of ratio r. A row of six square panels with gaps is about 6.5:1
+  and keeps 15%; past 10:1 the model would see under a tenth of the image, a fragment
+  whatever it shows (the corpus' ``edge_aspect`` figure, exactly 10:1, is kept).
+* ``min_pixel_std = 1.0``: see ``FilterConfig`` (blank pages 0-0.72, sparsest real
+  plots >= 1.34, measured by ``benchmarks/bench_images.py``).
 """
 
 from __future__ import annotations

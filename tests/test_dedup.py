@@ -75,6 +75,20 @@ def test_grouping_by_band_keys_finds_the_same_pairs_as_sorting(k, m):
     assert set(pairs) == brute_force_pairs(hashes, k)
 
 
+@pytest.mark.parametrize(("k", "m"), [(6, 7), (6, 8), (2, 5)])
+def test_key_groups_of_a_block_are_the_groups_band_keys_define(k, m):
+    """What the Beam path ships per block must be what band_keys gives hash by hash."""
+    hashes = planted_hashes(np.random.default_rng(11), 400, k)
+    expected: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for index, value in enumerate(hashes.tolist()):
+        for key in nearsearch.band_keys(value, k, m):
+            expected[key].add(index)
+    groups = [((s, packed), set(pos.tolist())) for s, packed, pos in nearsearch.key_groups(hashes, k, m)]
+    assert len(groups) == len(dict(groups)) == len(expected)
+    assert dict(groups) == expected
+    assert list(nearsearch.key_groups(hashes[:0], k, m)) == []
+
+
 def test_pairs_within_a_large_group_is_computed_in_blocks(monkeypatch):
     monkeypatch.setattr(nearsearch, "_PAIR_BLOCK", 1000)
     hashes = planted_hashes(np.random.default_rng(3), 300, 4)

@@ -43,9 +43,11 @@ def _run(samples: list, config: DedupConfig) -> tuple[list, list]:
     return kept, rejected
 
 
-def _assert_transform(samples: list, config: DedupConfig, kept: list, rejected: list) -> None:
+def _assert_transform(
+    samples: list, config: DedupConfig, kept: list, rejected: list, blocks: int = 64
+) -> None:
     with test_pipeline.TestPipeline(runner="DirectRunner") as p:
-        out = p | beam.Create(samples) | Deduplicate(config)
+        out = p | beam.Create(samples) | Deduplicate(config, near_blocks=blocks)
         assert_that(
             out["samples"] | "Kept" >> beam.Map(lambda s: (s.key, s.split, s.cluster_id, s.cluster_size)),
             equal_to(kept),
@@ -84,10 +86,12 @@ def test_deduplicate_exact_only_and_disabled():
     _assert_transform(_small_set(), DedupConfig(enabled=False), everything, [])
 
 
-@pytest.mark.parametrize("bands", [0, 8])  # chosen (7 for this size), and set
-def test_deduplicate_agrees_with_the_library_on_a_random_corpus(bands):
+# Bands chosen (7 for this size) or set; refs spread over many blocks (most candidate
+# groups gather parts from several blocks) or one (each group is one record).
+@pytest.mark.parametrize(("bands", "blocks"), [(0, 64), (8, 1)])
+def test_deduplicate_agrees_with_the_library_on_a_random_corpus(bands, blocks):
     samples = random_corpus(random.Random(3), 200)
     config = DedupConfig(near_bands=bands)
     kept, rejected = _run(samples, config)
     assert len(rejected) > 50  # exact copies, near copies and chains were planted
-    _assert_transform(samples, config, kept, rejected)
+    _assert_transform(samples, config, kept, rejected, blocks)

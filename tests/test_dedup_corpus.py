@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
+from pathlib import Path
 
+import pytest
+
+from pipelines.cli import main
+from pipelines.summary import format_summary
 from pmc15m import reasons
 from pmc15m.config import DedupConfig
-from pmc15m.dedup import hamming
-from pmc15m.dedup_eval import detection_scores, output_rows
+from pmc15m.dedup import hamming, rank_of
+from pmc15m.dedup_eval import Rows, detection_scores, output_rows
+from pmc15m.manifest import read_manifest
 
 DUPLICATE_REASONS = {reasons.DUPLICATE_EXACT, reasons.DUPLICATE_NEAR, reasons.BOILERPLATE}
 
@@ -51,3 +59,85 @@ def test_kept_samples_carry_their_cluster(demo_build, ground_truth):
     for group in ground_truth["duplicates"]["exact"]:
         rep = next(k for k in group if k in kept)
         assert kept[rep]["cluster_size"] == len(group)
+
+
+# --------------------------------------------------------------------------- splits, boilerplate
+
+# Big validation and test splits put planted copies in different splits (4 of the small
+# corpus' 5 groups), and a limit of 2 articles makes its figure planted in 3 boilerplate.
+SPREAD_ARGS = ("--validation_fraction", "0.25", "--test_fraction", "0.25", "--boilerplate_articles", "2")
+
+
+@pytest.fixture(scope="module")
+def spread_build(small_corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dedup-spread") / "out"
+    assert main(["build", "--source", str(small_corpus), "--output", str(out), *SPREAD_ARGS]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_truth(small_corpus) -> dict:
+    return json.loads((small_corpus / "ground-truth.json").read_text())
+
+
+def test_no_kept_pair_across_splits_is_near_while_dropped_copies_crossed_them(spread_build):
+    kept, rejected = output_rows(spread_build)
+    k = DedupConfig().near_distance
+    assert len({row["split"] for row in kept.values()}) == 3
+    close = [
+        (a["key"], a["split"], b["key"], b["split"])
+        for a, b in itertools.combinations(kept.values(), 2)
+        if a["split"] != b["split"] and hamming(int(a["phash"], 16), int(b["phash"], 16)) <= k
+    ]
+    assert close == []
+    # The check has teeth: without deduplication these copies would sit in another split
+    # than the sample they duplicate, within the distance.
+    crossing = [
+        row["key"]
+        for row in rejected.values()
+        if row["reject_reason"] in DUPLICATE_REASONS
+        and row["duplicate_of"]
+        and _split_of(row["duplicate_of"], kept, rejected) != row["split"]
+        and hamming(int(row["phash"], 16), int(_row(row["duplicate_of"], kept, rejected)["phash"], 16)) <= k
+    ]
+    assert len(crossing) >= 3
+
+
+def test_an_image_in_more_articles_than_the_limit_is_dropped_as_boilerplate(spread_build, small_truth):
+    kept, rejected = output_rows(spread_build)
+    exact = small_truth["duplicates"]["exact"]
+    logo = next(group for group in exact if len({key.split("_")[0] for key in group}) > 2)
+    assert {rejected[key]["reject_reason"] for key in logo} == {reasons.BOILERPLATE}
+    assert not set(logo) & set(kept)
+    rep = min(logo, key=lambda key: rank_of(key, key.split("_")[0], int(key.split("_")[1])))
+    assert [rejected[key]["duplicate_of"] for key in sorted(logo)] == [
+        "" if key == rep else rep for key in sorted(logo)
+    ]
+    for group in exact:  # groups in two articles stay duplicates: one kept
+        if group is not logo:
+            assert sum(key in kept for key in group) == 1
+    counts = read_manifest(str(spread_build))["counts"]
+    assert counts["rejected_by_reason"]["figure"][reasons.BOILERPLATE] == len(logo)
+
+
+def test_the_funnel_and_the_summary_count_every_duplicate_drop(demo_build, ground_truth):
+    manifest = read_manifest(str(demo_build))
+    counts = manifest["counts"]
+    _, rejected = output_rows(demo_build)
+    summary = format_summary(manifest, str(demo_build), 1.0)
+    for kind, groups in ground_truth["duplicates"].items():
+        reason = f"duplicate_{kind}"
+        planted = sum(len(group) - 1 for group in groups)
+        written = sum(row["reject_reason"] == reason for row in rejected.values())
+        assert counts["rejected_by_reason"]["figure"][reason] == written == planted > 0
+        assert re.search(rf"figure\s+{reason}\s+{planted}\n", summary)
+    assert counts["figures_found"] == counts["samples_kept"] + counts["figures_rejected"]
+    assert counts["rejects_written"] == len(rejected)
+
+
+def _row(key: str, kept: Rows, rejected: Rows) -> dict:
+    return kept.get(key) or rejected[key]
+
+
+def _split_of(key: str, kept: Rows, rejected: Rows) -> str:
+    return _row(key, kept, rejected)["split"]

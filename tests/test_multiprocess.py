@@ -27,10 +27,9 @@ def test_two_worker_processes_write_the_same_bytes_as_one(mini_corpus, demo_buil
     command = [sys.executable, "-m", "pmc15m", "--log_level", "INFO", "build"]
     command += ["--source", str(mini_corpus), "--output", str(out)]
     command += ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
-    # Stages take their elements in groups of 16 x fetch_concurrency (pipelines.fetch), and a
-    # group is the unit a worker process gets: the default (512 figures) would give this
-    # 300-figure corpus a single group, so one process. Grouping never changes the output.
-    command += ["--fetch_concurrency", "2"]
+    # No --fetch_concurrency here: a group (pipelines.fetch.Batch) is the unit a worker
+    # process gets, and groups of the default size (512) would give this 300-figure corpus
+    # one group, so one busy process, but for Batch's MIN_GROUPS, which this test covers.
     env = {**os.environ, "PMC15M_PROGRESS_SECONDS": "0"}  # a progress line per tick, with its pid
     with subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

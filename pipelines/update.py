@@ -1,0 +1,218 @@
+"""``pmc15m build --update DIR``: refresh a previous build with only what changed.
+
+The driver lists the current inventory, compares it with the previous build's index
+(``pmc15m.index.plan_update``), and runs the normal build graph restricted to the PMCIDs
+whose newest version is new or changed. Deduplication also sees the released live
+samples (``ReleasedDigests``), which always win; the write step numbers the new shards and
+reject files after the last ones and writes the tombstones and the merged index before
+the manifest (``pmc15m.update`` explains what is and is not rewritten).
+
+Listing runs in the driver: the index has to be compared with the listing as a whole
+before the graph can be restricted, and at PMC's ~8 million versions that is a few
+hundred MB of (pmcid, version, ETag) rows, read once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pmc15m import fs, index, journal, progress, update
+from pmc15m.config import BuildConfig
+from pmc15m.dedup import Digest
+from pmc15m.manifest import manifest_header, read_manifest
+from pmc15m.report import write_report
+from pmc15m.selection import Selection
+from pmc15m.sources.base import open_source
+from pmc15m.sources.options import SourceOptions
+
+log = logging.getLogger(__name__)
+
+# An update whose work is only tombstones (articles removed) processes no PMCID; a
+# selection cannot be empty, so it names one that no listing holds.
+_NOTHING = frozenset({"PMC0"})
+
+
+class _ReleasedFn(beam.DoFn):
+    """The base index's live samples, minus this update's tombstones, as digests."""
+
+    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None) -> None:
+        self.context = context
+        self.fs_options = fs_options
+
+    def setup(self) -> None:
+        if self.fs_options is not None:
+            fs.configure(self.fs_options)
+
+    def process(self, base: str) -> Iterator[tuple[str, Digest]]:
+        rows = index.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
+        for row in rows:
+            digest = update.released_digest(row)
+            yield digest.image_key, digest
+
+
+class ReleasedDigests(beam.PTransform):
+    """Pipeline root -> ``(image key, Digest)`` of every released live sample."""
+
+    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.fs_options = fs_options
+
+    def expand(self, root: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            root
+            | "BaseDir" >> beam.Create([self.context.base_dir])
+            | "ReadReleased" >> beam.ParDo(_ReleasedFn(self.context, self.fs_options))
+        )  # no Reshuffle: deduplication groups the digests by image key next anyway
+
+
+def list_inventory(
+    location: str, inventory_date: str | None, options: SourceOptions | None
+) -> tuple[dict[str, str], list[str], list[tuple[str, int, str]]]:
+    """(source snapshot, inventory part keys, [(pmcid, version, etag)]) of the current listing."""
+    source = open_source(location, inventory_date, options)
+    parts = source.inventory_parts()
+    listed = [(v.pmcid, v.version, v.etag) for part in parts for v in source.list_part(part)]
+    return source.snapshot(), parts, listed
+
+
+def _process_digest(pmcids: frozenset[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(pmcids)).encode()).hexdigest()
+
+
+def plan(
+    output: str, config: BuildConfig, location: str, inventory_date: str | None, options: SourceOptions | None
+) -> tuple[update.UpdateContext, dict[str, Any], list[str]]:
+    """Stage the base, list, compare; return the update context, the header and the parts."""
+    base = update.stage_base(output, config)
+    doc = update.read_base(base)
+    previous = doc["manifest"]
+    snapshot, parts, listed = list_inventory(location, inventory_date, options)
+    previous_articles = [
+        index.IndexedArticle.from_row(r)
+        for r in index.read_table_rows(fs.join(base, index.INDEX_DIR, index.ARTICLES_FILE))
+    ]
+    the_plan = index.plan_update(previous_articles, update.base_live_samples(base), listed, "")
+    processed = the_plan.process_pmcids
+    selection = {
+        "pmcids": None,
+        "limit": None,
+        "sample_fraction": None,
+        "update": {"of": previous["build_id"], "process_sha256": _process_digest(processed)},
+    }
+    header = manifest_header(config, snapshot, selection)
+    header["source_location"] = location
+    for row in the_plan.tombstones:
+        row["build_id"] = header["build_id"]
+    context = update.UpdateContext(
+        base_dir=base,
+        previous_build_id=previous["build_id"],
+        processed=processed,
+        tombstones=the_plan.tombstones,
+        summary=the_plan.summary(),
+        sizes=doc["sizes"],
+        reject_files=doc["reject_files"],
+        previous_manifest=previous,
+    )
+    return context, header, parts
+
+
+def run_update(
+    location: str,
+    output: str,
+    config: BuildConfig,
+    beam_args: list[str],
+    *,
+    inventory_date: str | None = None,
+    fs_options: fs.FsOptions | None = None,
+    source_options: SourceOptions | None = None,
+    keep_work: bool = False,
+) -> dict[str, Any]:
+    """Update the build at ``output`` in place; return the new manifest.
+
+    An update with nothing to do (no new or changed version, nothing removed) writes
+    nothing and returns the previous manifest with ``"up_to_date": True``.
+    """
+    from pipelines.build import build_pipeline
+
+    fs.configure(fs_options)
+    progress.reset()
+    context, header, parts = plan(output, config, location, inventory_date, source_options)
+    log.info("update of %s: %s", output, context.summary)
+    if not context.processed and not context.tombstones:
+        journal.remove_work(output)
+        return {**context.previous_manifest, "up_to_date": True}
+    work_dir = journal.work_dir(output, header["build_id"])
+    journal.mark_started(work_dir)
+    with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
+        build_pipeline(
+            pipeline,
+            location=location,
+            output=output,
+            part_keys=parts,
+            header=header,
+            config=config,
+            parse_config=config.parse,
+            inventory_date=header["source"].get("inventory_date", inventory_date),
+            fs_options=fs_options,
+            selection=Selection(pmcids=context.processed or _NOTHING),
+            source_options=source_options,
+            work_dir=work_dir,
+            update=context,
+        )
+    manifest = read_manifest(output)
+    write_report(output, manifest)
+    fs.rmtree(context.base_dir)  # done: the next update plans from the new index
+    if not keep_work:
+        journal.remove_work(output)
+    return manifest
+
+
+def run_update_command(
+    args: Any,
+    config: BuildConfig,
+    beam_args: list[str],
+    source_options: SourceOptions | None,
+    fs_options: fs.FsOptions,
+) -> int:
+    """The ``--update`` branch of ``pmc15m build``: checks, run, summary."""
+    import sys
+    import time
+
+    from pipelines.summary import format_summary
+    from pmc15m.sources.base import SourceError
+
+    if args.update is None:
+        raise SourceError("give --output DIR (a new build) or --update DIR (refresh a build)")
+    if args.output is not None and args.output.rstrip("/") != args.update.rstrip("/"):
+        raise SourceError(
+            "--update writes into the build it refreshes: leave --output out or give the same DIR"
+        )
+    if args.overwrite or args.pmcids or args.limit or args.sample_fraction:
+        raise SourceError("--update takes no --overwrite, --pmcids, --limit or --sample_fraction")
+    fs.check_location(args.update)
+    started = time.monotonic()
+    manifest = run_update(
+        args.source,
+        args.update,
+        config,
+        beam_args,
+        inventory_date=args.inventory_date,
+        fs_options=fs_options,
+        source_options=source_options,
+        keep_work=args.keep_work,
+    )
+    if manifest.get("up_to_date"):
+        sys.stdout.write(
+            f"pmc15m build --update: {args.update} is up to date (nothing new, changed or removed)\n"
+        )
+        return 0
+    sys.stdout.write(format_summary(manifest, args.update, time.monotonic() - started))
+    sys.stdout.write(f"  update of {manifest['previous_build_id']}: {manifest['update']}\n")
+    return 0

@@ -1,0 +1,218 @@
+"""Incremental refresh: what ``pmc15m build --update DIR`` needs besides the normal build.
+
+An update writes *into* the previous output. It never rewrites a released file: new
+samples land in new shards numbered after the last ones of each split, new rejects in new
+reject files, and samples of removed, superseded or changed article versions are listed in
+``tombstones/<build_id>.parquet``. Only ``sizes.json``, ``index/``, ``manifest.json`` and
+``report/`` are replaced (they describe the whole output).
+
+Before anything is written, the previous build's manifest, index and shard sizes are copied
+to ``_work/update-base/`` (the *base*). Every decision of the update is taken from the base,
+not from the output, so an update killed half-way and started again with the same arguments
+plans the same work, gets the same build id and resumes from its journal (the output may
+already hold some of its new shards or even its merged index when it was killed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmc15m import dedup, fs, index, journal
+from pmc15m.config import BuildConfig
+from pmc15m.manifest import MANIFEST
+from pmc15m.sources.base import SourceError
+from pmc15m.splits import SPLITS
+
+log = logging.getLogger(__name__)
+
+BASE_DIR = "update-base"
+BASE_FILE = "base.json"
+TOMBSTONES_FILE = "tombstones.parquet"  # the earlier updates' tombstones, together
+REJECTS_DIR = "rejects"
+SIZES = "sizes.json"
+
+
+class UpdateError(SourceError):
+    """The previous output cannot be updated (not a finished build, no index, other options)."""
+
+
+@dataclass(slots=True)
+class UpdateContext:
+    """What the update's finalisation step needs; small (no released sample rows)."""
+
+    base_dir: str  # _work/update-base/: the previous manifest, index and sizes
+    previous_build_id: str
+    processed: frozenset[str]  # PMCIDs this update processes
+    tombstones: list[dict[str, str]]
+    summary: dict[str, Any]  # UpdatePlan.summary()
+    sizes: dict[str, dict[str, int]]  # the previous shards: split -> {"00000.tar": n}
+    reject_files: list[str]
+    previous_manifest: dict[str, Any] = field(default_factory=dict)
+
+    def shard_offset(self, split: str) -> int:
+        """The first shard number free in ``split``: after the last released one."""
+        numbers = [int(name.split(".", 1)[0]) for name in self.sizes.get(split, {})]
+        return max(numbers) + 1 if numbers else 0
+
+    @property
+    def reject_offset(self) -> int:
+        numbers = [int(name.split(".", 1)[0]) for name in self.reject_files]
+        return max(numbers) + 1 if numbers else 0
+
+
+def base_dir(output: str) -> str:
+    return fs.join(journal.work_root(output), BASE_DIR)
+
+
+def _read_json(path: str) -> Any:
+    return json.loads(fs.read_bytes(path).decode("utf-8"))
+
+
+def stage_base(output: str, config: BuildConfig | None = None) -> str:
+    """Copy what the update decides from into ``_work/update-base/`` (once); return that folder.
+
+    An existing base is kept: it belongs to an interrupted update of this output, whose
+    output files may already be half replaced. ``config`` is checked against the previous
+    build's (``check_config``) before anything is written.
+    """
+    base = base_dir(output)
+    if fs.exists(fs.join(base, BASE_FILE)):
+        if config is not None:
+            check_config(config, read_base(base)["manifest"])
+        log.warning("resuming the unfinished update of %s", output)
+        return base
+    if not fs.exists(fs.join(output, MANIFEST)):
+        raise UpdateError(f"{output} holds no finished build (no {MANIFEST}) to update")
+    if not index.has_index(output):
+        raise UpdateError(f"{output} has no index/ (built by an older version): rebuild it with --overwrite")
+    if config is not None:
+        check_config(config, _read_json(fs.join(output, MANIFEST)))
+    for name in (index.ARTICLES_FILE, index.SAMPLES_FILE):
+        fs.makedirs(fs.join(base, index.INDEX_DIR))
+        fs.write_bytes(fs.join(base, index.INDEX_DIR, name), fs.read_bytes(index.index_path(output, name)))
+    earlier = index.read_tombstones(output)
+    index.write_table(fs.join(base, TOMBSTONES_FILE), earlier, index.TOMBSTONE_SCHEMA, index.TOMBSTONE_SORT)
+    rejects = fs.join(output, REJECTS_DIR)
+    doc = {
+        "manifest": _read_json(fs.join(output, MANIFEST)),
+        "sizes": {split: _read_sizes(output, split) for split in SPLITS},
+        "reject_files": sorted(
+            n
+            for n in (fs.listdir(rejects) if fs.isdir(rejects) else [])
+            if n[:1].isdigit() and n.endswith(".parquet")
+        ),
+    }
+    fs.write_bytes(fs.join(base, BASE_FILE), json.dumps(doc, sort_keys=True).encode())
+    return base
+
+
+def _read_sizes(output: str, split: str) -> dict[str, int]:
+    path = fs.join(output, split, SIZES)
+    return _read_json(path) if fs.exists(path) else {}
+
+
+def read_base(base: str) -> dict[str, Any]:
+    return _read_json(fs.join(base, BASE_FILE))
+
+
+def check_config(config: BuildConfig, manifest: dict[str, Any]) -> None:
+    """An update must use the previous build's configuration: it adds to those shards."""
+    previous = manifest.get("config", {})
+    current = config.to_dict()
+    differ = sorted(
+        k
+        for k in set(previous) | set(current)
+        if json.dumps(previous.get(k), sort_keys=True) != json.dumps(current.get(k), sort_keys=True)
+    )
+    if differ:
+        raise UpdateError(
+            f"the options differ from the previous build's ({', '.join(differ)}): "
+            "repeat the previous build's options with --update"
+        )
+    selection = manifest.get("selection") or {}
+    if any(v is not None for k, v in selection.items() if k != "update"):
+        raise UpdateError(
+            "the previous build selected articles (--pmcids/--limit/--sample_fraction): "
+            "only a build of every article can be updated"
+        )
+
+
+def base_tombstones(base: str) -> list[dict[str, Any]]:
+    """Every tombstone the updates before this one wrote."""
+    return index.read_table_rows(fs.join(base, TOMBSTONES_FILE))
+
+
+def base_live_samples(base: str) -> list[dict[str, Any]]:
+    """The released samples still live: the base index minus every earlier tombstone."""
+    samples = index.read_table_rows(fs.join(base, index.INDEX_DIR, index.SAMPLES_FILE))
+    return index.live_sample_rows(samples, base_tombstones(base))
+
+
+def merged_sizes(
+    previous: dict[str, dict[str, int]], shard_stats: list[dict[str, Any]]
+) -> dict[str, dict[str, int]]:
+    """The sizes of every shard of the output: the previous ones and the update's new ones."""
+    sizes = {split: dict(previous.get(split, {})) for split in SPLITS}
+    for stat in shard_stats:
+        sizes[stat["split"]][f"{stat['name']}.tar"] = stat["count"]
+    return sizes
+
+
+def finish_update(
+    update: UpdateContext,
+    output: str,
+    build_id: str,
+    shard_stats: list[dict[str, Any]],
+    article_rows: list[dict[str, Any]],
+    rejects_written: int,
+) -> dict[str, Any]:
+    """Write the tombstones and the merged index; return the manifest fields of the update.
+
+    Reads the previous index from the base, so running it twice gives the same files.
+    """
+    index.write_tombstones(output, build_id, update.tombstones)
+    previous_articles = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.ARTICLES_FILE))
+    previous_samples = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.SAMPLES_FILE))
+    new_samples = [r for s in shard_stats for r in index.shard_sample_rows(output, s["split"], s["name"])]
+    articles = index.merge_articles(previous_articles, article_rows, update.processed)
+    samples = previous_samples + new_samples
+    index.write_index(output, articles, samples)
+    dead = base_tombstones(update.base_dir) + update.tombstones
+    previous = update.previous_manifest
+    previous_rejects = previous.get("dataset", {}).get(
+        "rejects", previous.get("counts", {}).get("rejects_written", 0)
+    )
+    added = sorted(f"{s['split']}/{s['name']}" for s in shard_stats)
+    return {
+        "previous_build_id": update.previous_build_id,
+        "build_chain": [*previous.get("build_chain", []), update.previous_build_id],
+        "update": {**update.summary, "shards_added": added, "samples_added": len(new_samples)},
+        "dataset": {
+            "samples": len(samples),
+            "live_samples": len(index.live_sample_rows(samples, dead)),
+            "tombstoned": len(dead),
+            "rejects": previous_rejects + rejects_written,
+        },
+    }
+
+
+# Released samples outrank every new one in deduplication (``pmc15m.dedup`` ranks by
+# (-version, PMCID number, key), smaller first): they are already published, so a new
+# copy of one is the duplicate, and the cluster keeps the released sample's split.
+RELEASED_RANK = -(2**62)
+
+
+def released_digest(row: dict[str, Any]) -> dedup.Digest:
+    """A released sample (a sample index row) as deduplication sees it: it always wins."""
+    return dedup.Digest(
+        row["key"],
+        row["pmcid"],
+        row["split"],
+        row["pixel_sha256"] or f"key:{row['key']}",
+        dedup.parse_phash(row["phash"] or ""),
+        "",  # no caption hash in the index: a copy is reported as "same image"
+        (RELEASED_RANK, dedup.pmcid_number(row["pmcid"]), row["key"]),
+    )
