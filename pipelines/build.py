@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
@@ -103,25 +104,43 @@ def run_build(
     header = manifest_header(config, snapshot, selection.describe())
     header["source_location"] = location
     log.info("building %s from %s (inventory %s, %d parts)", output, location, inventory_date, len(part_keys))
-    work_dir = journal.work_dir(output, header["build_id"])
+    return execute_build(
+        beam_args,
+        keep_work=keep_work,
+        location=location,
+        output=output,
+        part_keys=part_keys,
+        header=header,
+        config=config,
+        parse_config=config.parse,
+        inventory_date=inventory_date,
+        fs_options=fs_options,
+        selection=selection,
+        source_options=source_options,
+    )
+
+
+def execute_build(
+    beam_args: list[str],
+    *,
+    keep_work: bool,
+    before_cleanup: Callable[[], None] | None = None,
+    **pipeline_args: Any,
+) -> dict[str, Any]:
+    """Run ``build_pipeline(**pipeline_args)`` with a journal, then the report; the manifest.
+
+    The journal directory is marked started before the pipeline so a killed run is
+    recognised as resumable; ``before_cleanup`` runs once the manifest and report exist.
+    """
+    output = pipeline_args["output"]
+    work_dir = journal.work_dir(output, pipeline_args["header"]["build_id"])
     journal.mark_started(work_dir)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
-        build_pipeline(
-            pipeline,
-            location=location,
-            output=output,
-            part_keys=part_keys,
-            header=header,
-            config=config,
-            parse_config=config.parse,
-            inventory_date=inventory_date,
-            fs_options=fs_options,
-            selection=selection,
-            source_options=source_options,
-            work_dir=work_dir,
-        )
+        build_pipeline(pipeline, work_dir=work_dir, **pipeline_args)
     manifest = read_manifest(output)
     write_report(output, manifest)
+    if before_cleanup is not None:
+        before_cleanup()
     if not keep_work:
         journal.remove_work(output)
     return manifest

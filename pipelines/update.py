@@ -20,13 +20,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from pmc15m import fs, index, journal, progress, update
 from pmc15m.config import BuildConfig
 from pmc15m.dedup import Digest
-from pmc15m.manifest import manifest_header, read_manifest
-from pmc15m.report import write_report
+from pmc15m.manifest import manifest_header
 from pmc15m.selection import Selection
 from pmc15m.sources.base import open_source
 from pmc15m.sources.options import SourceOptions
@@ -139,7 +137,7 @@ def run_update(
     An update with nothing to do (no new or changed version, nothing removed) writes
     nothing and returns the previous manifest with ``"up_to_date": True``.
     """
-    from pipelines.build import build_pipeline
+    from pipelines.build import execute_build
 
     fs.configure(fs_options)
     progress.reset()
@@ -148,30 +146,22 @@ def run_update(
     if not context.processed and not context.tombstones:
         journal.remove_work(output)
         return {**context.previous_manifest, "up_to_date": True}
-    work_dir = journal.work_dir(output, header["build_id"])
-    journal.mark_started(work_dir)
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
-        build_pipeline(
-            pipeline,
-            location=location,
-            output=output,
-            part_keys=parts,
-            header=header,
-            config=config,
-            parse_config=config.parse,
-            inventory_date=header["source"].get("inventory_date", inventory_date),
-            fs_options=fs_options,
-            selection=Selection(pmcids=context.processed or _NOTHING),
-            source_options=source_options,
-            work_dir=work_dir,
-            update=context,
-        )
-    manifest = read_manifest(output)
-    write_report(output, manifest)
-    fs.rmtree(context.base_dir)  # done: the next update plans from the new index
-    if not keep_work:
-        journal.remove_work(output)
-    return manifest
+    return execute_build(
+        beam_args,
+        keep_work=keep_work,
+        before_cleanup=lambda: fs.rmtree(context.base_dir),  # the next update plans from the new index
+        location=location,
+        output=output,
+        part_keys=parts,
+        header=header,
+        config=config,
+        parse_config=config.parse,
+        inventory_date=header["source"].get("inventory_date", inventory_date),
+        fs_options=fs_options,
+        selection=Selection(pmcids=context.processed or _NOTHING),
+        source_options=source_options,
+        update=context,
+    )
 
 
 def run_update_command(
