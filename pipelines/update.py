@@ -1,7 +1,7 @@
 """``pmc15m build --update DIR``: refresh a previous build with only what changed.
 
 The driver lists the current inventory, compares it with the previous build's index
-(``pmc15m.index.plan_update``), and runs the normal build graph restricted to the PMCIDs
+(``pmc15m.index_plan.plan_update``), and runs the normal build graph restricted to the PMCIDs
 whose newest version is new or changed. Deduplication also sees the released live
 samples (``ReleasedDigests``), which always win; the write step numbers the new shards and
 reject files after the last ones and writes the tombstones and the merged index before
@@ -21,7 +21,7 @@ from typing import Any
 
 import apache_beam as beam
 
-from pmc15m import fs, index, journal, progress, update
+from pmc15m import fs, index, index_plan, journal, progress, update
 from pmc15m.config import BuildConfig
 from pmc15m.dedup import Digest
 from pmc15m.manifest import manifest_header
@@ -48,7 +48,7 @@ class _ReleasedFn(beam.DoFn):
             fs.configure(self.fs_options)
 
     def process(self, base: str) -> Iterator[tuple[str, Digest]]:
-        rows = index.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
+        rows = index_plan.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
         for row in rows:
             digest = update.released_digest(row)
             yield digest.image_key, digest
@@ -93,10 +93,10 @@ def plan(
     previous = doc["manifest"]
     snapshot, parts, listed = list_inventory(location, inventory_date, options)
     previous_articles = [
-        index.IndexedArticle.from_row(r)
+        index_plan.IndexedArticle.from_row(r)
         for r in index.read_table_rows(fs.join(base, index.INDEX_DIR, index.ARTICLES_FILE))
     ]
-    the_plan = index.plan_update(previous_articles, update.base_live_samples(base), listed, "")
+    the_plan = index_plan.plan_update(previous_articles, update.base_live_samples(base), listed, "")
     processed = the_plan.process_pmcids
     selection = {
         "pmcids": None,

@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmc15m import dedup, fs, index, journal
+from pmc15m import dedup, fs, index, index_plan, journal
 from pmc15m.config import BuildConfig
 from pmc15m.manifest import MANIFEST
 from pmc15m.sources.base import SourceError
@@ -148,7 +148,7 @@ def base_tombstones(base: str) -> list[dict[str, Any]]:
 def base_live_samples(base: str) -> list[dict[str, Any]]:
     """The released samples still live: the base index minus every earlier tombstone."""
     samples = index.read_table_rows(fs.join(base, index.INDEX_DIR, index.SAMPLES_FILE))
-    return index.live_sample_rows(samples, base_tombstones(base))
+    return index_plan.live_sample_rows(samples, base_tombstones(base))
 
 
 def merged_sizes(
@@ -177,7 +177,7 @@ def finish_update(
     previous_articles = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.ARTICLES_FILE))
     previous_samples = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.SAMPLES_FILE))
     new_samples = [r for s in shard_stats for r in index.shard_sample_rows(output, s["split"], s["name"])]
-    articles = index.merge_articles(previous_articles, article_rows, update.processed)
+    articles = index_plan.merge_articles(previous_articles, article_rows, update.processed)
     samples = previous_samples + new_samples
     index.write_index(output, articles, samples)
     dead = base_tombstones(update.base_dir) + update.tombstones
@@ -192,7 +192,7 @@ def finish_update(
         "update": {**update.summary, "shards_added": added, "samples_added": len(new_samples)},
         "dataset": {
             "samples": len(samples),
-            "live_samples": len(index.live_sample_rows(samples, dead)),
+            "live_samples": len(index_plan.live_sample_rows(samples, dead)),
             "tombstoned": len(dead),
             "rejects": previous_rejects + rejects_written,
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from pmc15m import dedup, index, reasons, update
+from pmc15m import dedup, index, index_plan, reasons, update
 from pmc15m.config import DedupConfig
 from pmc15m.inspect import inspect_output
 from pmc15m.splits import SPLITS
@@ -13,8 +13,10 @@ from pmc15m.splits import SPLITS
 B0 = "build0"
 
 
-def _article(pmcid: str, version: int, etag: str, outcome: str = index.PROCESSED) -> index.IndexedArticle:
-    return index.IndexedArticle(pmcid, version, etag, outcome, 1, B0)
+def _article(
+    pmcid: str, version: int, etag: str, outcome: str = index.PROCESSED
+) -> index_plan.IndexedArticle:
+    return index_plan.IndexedArticle(pmcid, version, etag, outcome, 1, B0)
 
 
 def _sample(key: str, pmcid: str, version: int, shard: str = "train/00000") -> dict:
@@ -49,7 +51,7 @@ def test_plan_processes_new_changed_and_unsettled_versions_and_tombstones_the_re
         ("PMC7", 1, "h"),
         ("PMC8", 1, "new"),
     ]
-    plan = index.plan_update(previous, samples, listed, "b1")
+    plan = index_plan.plan_update(previous, samples, listed, "b1")
     assert plan.process == {("PMC2", 1), ("PMC3", 2), ("PMC5", 1), ("PMC6", 1), ("PMC8", 1)}
     assert plan.unchanged == {("PMC1", 1), ("PMC7", 1)}
     assert [(t["key"], t["reason"]) for t in plan.tombstones] == [
@@ -68,7 +70,7 @@ def test_plan_processes_new_changed_and_unsettled_versions_and_tombstones_the_re
 
 def test_a_listing_equal_to_the_index_plans_nothing():
     previous = [_article("PMC1", 1, "a"), _article("PMC1", 2, "b")]
-    plan = index.plan_update(
+    plan = index_plan.plan_update(
         previous, [_sample("PMC1_2_f", "PMC1", 2)], [("PMC1", 1, "a"), ("PMC1", 2, "b")], "x"
     )
     assert plan.empty and plan.unchanged == {("PMC1", 2)}
@@ -76,7 +78,7 @@ def test_a_listing_equal_to_the_index_plans_nothing():
 
 def test_live_rows_drop_a_tombstoned_key_only_in_its_shard():
     samples = [_sample("K", "PMC1", 1, "train/00000"), _sample("K", "PMC1", 1, "train/00007")]
-    live = index.live_sample_rows(samples, [{"key": "K", "shard": "train/00000"}])
+    live = index_plan.live_sample_rows(samples, [{"key": "K", "shard": "train/00000"}])
     assert [r["shard"] for r in live] == ["train/00007"]
 
 
@@ -105,7 +107,7 @@ def test_merge_keeps_previous_rows_of_unprocessed_pmcids_and_drops_unlisted_vers
         },
         {"pmcid": "PMC2", "version": 1, "metadata_etag": "B", "outcome": "processed", "build_id": "b1"},
     ]
-    merged = index.merge_articles(previous, current, frozenset({"PMC2"}))
+    merged = index_plan.merge_articles(previous, current, frozenset({"PMC2"}))
     assert [(r["pmcid"], r["metadata_etag"], r["build_id"]) for r in merged] == [
         ("PMC1", "a", B0),
         ("PMC2", "B", "b1"),
