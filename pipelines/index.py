@@ -16,9 +16,8 @@ from typing import Any
 import apache_beam as beam
 
 from pmc15m import index, update
-from pmc15m.record import ArticleVersion, Sample
+from pmc15m.record import ArticleVersion, Sample, is_article_key
 
-ARTICLE_SUFFIX = "_article"  # the key suffix of article-level rejects (pmc15m.stages)
 FACT_LISTED, FACT_OUTCOMES, FACT_KEPT = "index_listed", "index_outcomes", "index_kept"
 FACTS = (FACT_LISTED, FACT_OUTCOMES, FACT_KEPT)
 
@@ -32,7 +31,7 @@ def _not_selected(version: ArticleVersion) -> tuple[str, int, str]:
 
 
 def _article_rejects(sample: Sample) -> Iterator[tuple[str, int, str]]:
-    if sample.key.endswith(ARTICLE_SUFFIX):
+    if is_article_key(sample.key):
         yield sample.pmcid, sample.version, sample.reject_reason
 
 

@@ -94,7 +94,7 @@ def plan(
     snapshot, parts, listed = list_inventory(location, inventory_date, options)
     previous_articles = [
         index_plan.IndexedArticle.from_row(r)
-        for r in index.read_table_rows(fs.join(base, index.INDEX_DIR, index.ARTICLES_FILE))
+        for r in index.read_table_rows(index.index_path(base, index.ARTICLES_FILE))
     ]
     the_plan = index_plan.plan_update(previous_articles, update.base_live_samples(base), listed, "")
     processed = the_plan.process_pmcids

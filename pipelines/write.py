@@ -21,7 +21,7 @@ import apache_beam as beam
 from pipelines.index import FACTS, finish_index
 from pipelines.portable import Gather, JoinTotals
 from pmc15m import fs, manifest, progress, shards
-from pmc15m.record import Sample
+from pmc15m.record import Sample, is_article_key
 from pmc15m.splits import assign_shard, shard_count, shard_name
 from pmc15m.update import UpdateContext
 
@@ -106,7 +106,7 @@ def _shard_of(joined: tuple[str, int, Sample], shard_size: int) -> tuple[tuple[s
 
 
 def _reject_level(sample: Sample) -> str:
-    level = "article" if sample.key.endswith("_article") else "figure"
+    level = "article" if is_article_key(sample.key) else "figure"
     return f"{level}:{sample.reject_reason}"
 
 

@@ -42,6 +42,14 @@ def make_key(pmcid: str, version: int, fig_key: str) -> str:
     return f"{sanitize_key_part(pmcid)}_{version}_{fig_key}"
 
 
+ARTICLE_KEY_PART = "article"  # the figure part of an article-level reject's key
+
+
+def is_article_key(key: str) -> bool:
+    """Whether a reject row stands for a whole article rather than one figure."""
+    return key.endswith(f"_{ARTICLE_KEY_PART}")
+
+
 @dataclass(slots=True, frozen=True)
 class ArticleVersion:
     """One article version as the listing (the inventory) names it."""

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmc15m import fs
+from pmc15m.record import is_article_key
 from pmc15m.splits import SPLITS
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,7 @@ def _fold_rejects(acc: Collected, output: str) -> None:
             continue
         rows = _read_table(fs.join(directory, name), ("key", "reject_reason", "duplicate_of")).to_pydict()
         for key, reason in zip(rows["key"], rows["reject_reason"], strict=True):
-            acc.rejects["article" if key.endswith("_article") else "figure"][reason] += 1
+            acc.rejects["article" if is_article_key(key) else "figure"][reason] += 1
         duplicate_of = rows.get("duplicate_of") or [""] * len(rows["key"])
         acc.duplicate_reasons.update(r for r, d in zip(rows["reject_reason"], duplicate_of, strict=True) if d)
 

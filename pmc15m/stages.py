@@ -17,14 +17,22 @@ from pmc15m.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
 from pmc15m.images import ImageRejected, process_image
 from pmc15m.jats import JatsError, ParseConfig, parse_article
 from pmc15m.metadata import MetadataError, gate_article, resolve_graphic
-from pmc15m.record import ArticleMeta, ArticleVersion, Figure, ParsedArticle, Sample, make_key
+from pmc15m.record import (
+    ARTICLE_KEY_PART,
+    ArticleMeta,
+    ArticleVersion,
+    Figure,
+    ParsedArticle,
+    Sample,
+    make_key,
+)
 from pmc15m.sources.base import ChecksumMismatch, FetchFailed, ObjectMissing, Source
 from pmc15m.splits import assign_split
 
 
 def article_key(pmcid: str, version: int) -> str:
     """The key of an article-level reject row (it has no figure part)."""
-    return make_key(pmcid, version, "article")
+    return make_key(pmcid, version, ARTICLE_KEY_PART)
 
 
 def article_reject(pmcid: str, version: int, reason: str, detail: str = "", etag: str = "") -> Sample:

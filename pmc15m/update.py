@@ -88,16 +88,17 @@ def stage_base(output: str, config: BuildConfig | None = None) -> str:
         raise UpdateError(f"{output} holds no finished build (no {MANIFEST}) to update")
     if not index.has_index(output):
         raise UpdateError(f"{output} has no index/ (built by an older version): rebuild it with --overwrite")
+    previous_manifest = _read_json(fs.join(output, MANIFEST))
     if config is not None:
-        check_config(config, _read_json(fs.join(output, MANIFEST)))
+        check_config(config, previous_manifest)
+    fs.makedirs(fs.join(base, index.INDEX_DIR))
     for name in (index.ARTICLES_FILE, index.SAMPLES_FILE):
-        fs.makedirs(fs.join(base, index.INDEX_DIR))
-        fs.write_bytes(fs.join(base, index.INDEX_DIR, name), fs.read_bytes(index.index_path(output, name)))
+        fs.write_bytes(index.index_path(base, name), fs.read_bytes(index.index_path(output, name)))
     earlier = index.read_tombstones(output)
     index.write_table(fs.join(base, TOMBSTONES_FILE), earlier, index.TOMBSTONE_SCHEMA, index.TOMBSTONE_SORT)
     rejects = fs.join(output, REJECTS_DIR)
     doc = {
-        "manifest": _read_json(fs.join(output, MANIFEST)),
+        "manifest": previous_manifest,
         "sizes": {split: _read_sizes(output, split) for split in SPLITS},
         "reject_files": sorted(
             n
@@ -147,7 +148,7 @@ def base_tombstones(base: str) -> list[dict[str, Any]]:
 
 def base_live_samples(base: str) -> list[dict[str, Any]]:
     """The released samples still live: the base index minus every earlier tombstone."""
-    samples = index.read_table_rows(fs.join(base, index.INDEX_DIR, index.SAMPLES_FILE))
+    samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
     return index_plan.live_sample_rows(samples, base_tombstones(base))
 
 
@@ -174,8 +175,8 @@ def finish_update(
     Reads the previous index from the base, so running it twice gives the same files.
     """
     index.write_tombstones(output, build_id, update.tombstones)
-    previous_articles = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.ARTICLES_FILE))
-    previous_samples = index.read_table_rows(fs.join(update.base_dir, index.INDEX_DIR, index.SAMPLES_FILE))
+    previous_articles = index.read_table_rows(index.index_path(update.base_dir, index.ARTICLES_FILE))
+    previous_samples = index.read_table_rows(index.index_path(update.base_dir, index.SAMPLES_FILE))
     new_samples = [r for s in shard_stats for r in index.shard_sample_rows(output, s["split"], s["name"])]
     articles = index_plan.merge_articles(previous_articles, article_rows, update.processed)
     samples = previous_samples + new_samples
