@@ -71,8 +71,10 @@ def _worker(rank: int, port: int, out: str, data: str, tokenizer: str) -> None:
             log_every=1,
         )
         loop = train(cfg, ModelConfig(**TINY))
-    finally:
-        shutdown(env)
+    except BaseException:
+        shutdown(env, wait_for_peers=False)
+        raise
+    shutdown(env)
     torch.save({"results": results, "losses": loop.losses}, f"{out}.{rank}")
 
 

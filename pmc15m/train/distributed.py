@@ -106,7 +106,16 @@ def barrier(env: DistEnv) -> None:
         dist.barrier()
 
 
-def shutdown(env: DistEnv) -> None:
-    """Leave the process group if ``init_distributed`` created it (a caller's group stays)."""
-    if env.owns_group and dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown(env: DistEnv, wait_for_peers: bool = True) -> None:
+    """Leave the process group if ``init_distributed`` created it (a caller's group stays).
+
+    After a normal end every rank first meets at a barrier: a rank that tears down its
+    gloo connections while a peer still uses them makes that peer abort (SIGABRT,
+    "terminate called without an active exception"). After an error there is no waiting:
+    a failed peer would never arrive.
+    """
+    if not (env.owns_group and dist.is_initialized()):
+        return
+    if wait_for_peers:
+        dist.barrier()
+    dist.destroy_process_group()

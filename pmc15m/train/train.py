@@ -279,7 +279,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainResult:
     env = init_distributed(cfg.device)
     try:
         os.makedirs(cfg.output, exist_ok=True)
-        run = _setup(cfg, model_cfg, env)
-        return _loop(cfg, run)
-    finally:
-        shutdown(env)
+        result = _loop(cfg, _setup(cfg, model_cfg, env))
+    except BaseException:
+        shutdown(env, wait_for_peers=False)
+        raise
+    shutdown(env)
+    return result
