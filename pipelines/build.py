@@ -65,9 +65,11 @@ def build_pipeline(
     )
     # Duplicates and boilerplate leave the kept samples and join the other rejects.
     released = None if update is None else pipeline | "Released" >> ReleasedDigests(update, fs_options)
-    unique = results["samples"] | "Deduplicate" >> Deduplicate(config.dedup, released=released)
+    unique = results["samples"] | "Deduplicate" >> Deduplicate(
+        config.dedup, released=released, shard_size=config.shard_size
+    )
     rejects = (results["rejects"], unique["rejects"]) | "WithDuplicates" >> beam.Flatten()
-    results = {**results, "samples": unique["samples"], "rejects": rejects}
+    results = {**results, "samples": unique["samples"], "placed": unique["placed"], "rejects": rejects}
     results.update(results | "ArticleFacts" >> ArticleFacts())  # for index/ (pipelines.index)
     return results | "WriteDataset" >> WriteDataset(
         output, header["build_id"], config.shard_size, config.reject_shard_size, header, fs_options, update

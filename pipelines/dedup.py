@@ -1,8 +1,8 @@
 """The ``Deduplicate`` composite transform: exact and near duplicates, boilerplate, splits.
 
-A Beam wrapper over ``pmc15m.dedup`` (which explains the policy). Image bytes are
-shuffled once: the graph works on small digests (key, article, hashes), and its
-decisions are joined back to the samples by key at the end.
+A Beam wrapper over ``pmc15m.dedup`` (which explains the policy). The graph works on
+small digests (key, article, hashes); its decisions meet the samples, and their image
+bytes, in ``pipelines.placement``, in the same shuffle that numbers their shards.
 
     samples -> digests -> GroupByKey(image key)       exact groups: nodes
             node refs -> GroupByKey(block)            64 blocks, each with the node count
@@ -10,7 +10,7 @@ decisions are joined back to the samples by key at the end.
             edges -> one list -> centres              one worker, see below
             nodes + centres -> CoGroupByKey           lone samples without an edge stop here
             -> GroupByKey(centre)                     clusters -> decisions
-            samples + decisions -> CoGroupByKey(key)  kept | rejects
+            samples + decisions -> pipelines.placement  ((split, shard), kept) | rejects
 
 What crosses a shuffle is a plain tuple of str, int and lists (the wire format below),
 never a NamedTuple of the library or a Sample: Beam's coder writes those natively but
@@ -36,35 +36,33 @@ short keys each, a few hundred MB on one worker.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
 
-from pipelines.portable import Gather, Routed, Routes
+from pipelines.placement import PLACED, REJECTS, Place
+from pipelines.portable import Gather
 from pmc15m import dedup, nearsearch
-from pmc15m.config import DedupConfig
-from pmc15m.dedup import Decision, Digest, Edge, Node, NodeRef
+from pmc15m.config import BuildConfig, DedupConfig
+from pmc15m.dedup import Digest, Edge, Node, NodeRef
 from pmc15m.record import Sample
 from pmc15m.splits import unit_hash
 
-REJECTS = "rejects"
 NAMESPACE = "pmc15m"
 # Blocks the near search spreads node refs over. Fewer blocks carry more refs per
 # shuffled record (see NearEdges); 64 keeps a block of PMC's ~30 million images near
 # 470,000 refs (~150 MB) on one worker, and gives 64-way parallelism to the step.
 NEAR_BLOCKS = 64
 _REF, _COUNT = 0, 1
+_SHARD_SIZE = BuildConfig().shard_size
 
 # --------------------------------------------------------------------------- wire format
 # Plain tuples in the field order of the NamedTuples; phash as a signed 64-bit int.
 
 WireDigest = tuple[Any, ...]  # Digest's fields
 WireRef = tuple[str, int, dedup.Rank]  # NodeRef's fields
-_SAMPLE_FIELDS = tuple(f.name for f in dataclasses.fields(Sample))
 _TOP_BIT = 1 << 63
 _WRAP = 1 << 64
 
@@ -98,12 +96,6 @@ def _ref_of(wire: WireRef) -> NodeRef:
 def _hash_array(refs: list[WireRef]) -> np.ndarray:
     """The refs' perceptual hashes as uint64 (the signed wire values, reinterpreted)."""
     return np.fromiter((r[1] for r in refs), dtype=np.int64, count=len(refs)).view(np.uint64)
-
-
-def _wire_sample(sample: Sample) -> tuple[Any, ...]:
-    """The sample's field values in order (all str, int, float, None, bytes, lists, dicts):
-    half the cost of pickling the dataclass, both ways."""
-    return tuple(getattr(sample, name) for name in _SAMPLE_FIELDS)
 
 
 def _wire_ref(node: Node) -> Iterator[WireRef]:
@@ -181,26 +173,6 @@ def _decide(cluster: tuple[str, Iterable[tuple[WireDigest, ...]]], config: Dedup
     nodes = [_node_of(members[0][3], members) for members in wired]
     for decision in dedup.decide_cluster(centre, nodes, config):
         yield decision.key, decision[:]
-
-
-class _ApplyFn(beam.DoFn):
-    """Joins one sample with its decision (none for a sample without duplicates)."""
-
-    def __init__(self) -> None:
-        self.clusters = Metrics.counter(NAMESPACE, "duplicate_clusters")
-
-    def process(self, item: tuple[str, dict[str, list[Any]]]) -> Iterator[Any]:
-        _, joined = item
-        decision = Decision(*joined["decision"][0]) if joined["decision"] else None
-        for wire in joined["sample"]:
-            out = dedup.apply_decision(Sample(*wire), decision)
-            if out.reject_reason:
-                Metrics.counter(NAMESPACE, f"rejected_{out.reject_reason}").inc()
-                yield Routed(REJECTS, out)
-                continue
-            if decision is not None:
-                self.clusters.inc()
-            yield out
 
 
 # --------------------------------------------------------------------------- transforms
@@ -288,33 +260,36 @@ class _GatherEdges(beam.PTransform):
 
 
 class Deduplicate(beam.PTransform):
-    """Samples -> {"samples": kept, with cluster fields; "rejects": duplicates, boilerplate}.
+    """Samples -> {"placed": ((split, shard), kept sample), "samples": kept samples with their
+    cluster fields, "rejects": duplicates and boilerplate}.
 
     Raises ValueError at construction for a configuration that cannot work. ``released``:
     see ``Decide``; a new sample that duplicates a released one is dropped, naming it.
+    ``shard_size``: samples per shard, for the shard numbers ``pipelines.placement``
+    gives the kept samples in the same shuffle that applies the decisions.
     ``near_blocks`` tunes the near search (``NearEdges``), never the result.
     """
 
     def __init__(
-        self, config: DedupConfig, released: beam.PCollection | None = None, *, near_blocks: int = NEAR_BLOCKS
+        self,
+        config: DedupConfig,
+        released: beam.PCollection | None = None,
+        *,
+        shard_size: int = _SHARD_SIZE,
+        near_blocks: int = NEAR_BLOCKS,
     ) -> None:
         super().__init__()
         dedup.check_config(config)
         self.config = config
         self.released = released
+        self.shard_size = shard_size
         self.near_blocks = near_blocks
 
     def expand(self, samples: beam.PCollection) -> dict[str, beam.PCollection]:
-        if not self.config.enabled:
-            kept = samples | "NoDedup" >> beam.Map(dedup.apply_decision, None)
-            return {"samples": kept, "rejects": samples.pipeline | "NoRejects" >> beam.Create([])}
-        decisions = samples | "Decide" >> Decide(self.config, self.released, near_blocks=self.near_blocks)
-        outputs = (
-            {
-                "sample": samples | "ByKey" >> beam.Map(lambda s: (s.key, _wire_sample(s))),
-                "decision": decisions,
-            }
-            | "JoinDecisions" >> beam.CoGroupByKey()
-            | "Apply" >> Routes(beam.ParDo(_ApplyFn()), [REJECTS], main="samples")
-        )
-        return {"samples": outputs["samples"], "rejects": outputs[REJECTS]}
+        if self.config.enabled:
+            decisions = samples | "Decide" >> Decide(self.config, self.released, near_blocks=self.near_blocks)
+        else:
+            decisions = samples.pipeline | "NoDecisions" >> beam.Create([])
+        placed = {"samples": samples, "decisions": decisions} | "Place" >> Place(self.shard_size)
+        kept = placed[PLACED] | "Kept" >> beam.Values()
+        return {PLACED: placed[PLACED], "samples": kept, REJECTS: placed[REJECTS]}

@@ -1,8 +1,9 @@
 """Composite PTransforms that write the dataset: shards, rejects, sizes and the manifest.
 
 Shard membership is a hash of the sample key over a shard count derived from the split's
-size, so it is the same on any runner and in any arrival order, and no single worker ever
-has to hold or sort the whole dataset (only one shard at a time). The manifest is written
+size (worked out with the dedup decisions, ``pipelines.placement``), so it is the same on
+any runner and in any arrival order, and no single worker ever has to hold or sort the
+whole dataset (only one shard at a time). The manifest is written
 last and doubles as the build's completion marker.
 
 No side inputs and no global combines: each split's size reaches its samples through a
@@ -113,7 +114,8 @@ def _reject_level(sample: Sample) -> str:
 class WriteDataset(beam.PTransform):
     """Writes kept samples as shard trios, rejects as Parquet, then sizes and the manifest.
 
-    Input: the dict ``ProcessArticles`` returns, plus the ``pipelines.index.ArticleFacts``
+    Input: the dict ``ProcessArticles`` returns with ``placed`` (the kept samples keyed by
+    their shard, ``pipelines.placement``), plus the ``pipelines.index.ArticleFacts``
     outputs for a build that writes ``index/``. Output: a PCollection holding the path of the written
     manifest.
     """
@@ -138,17 +140,9 @@ class WriteDataset(beam.PTransform):
         self.fs_options = fs_options
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> beam.PCollection:
-        samples, rejects = pcolls["samples"], pcolls["rejects"]
-        split_sizes = (
-            samples
-            | "SplitOf" >> beam.Map(lambda s: s.split)
-            | "CountSplits" >> beam.combiners.Count.PerElement()
-        )
-        by_split = samples | "BySplit" >> beam.Map(lambda s: (s.split, s))
+        rejects = pcolls["rejects"]
         shard_stats = (
-            {"items": by_split, "totals": split_sizes}
-            | "JoinSplitSizes" >> JoinTotals(_sample_key)
-            | "ShardOf" >> beam.Map(_shard_of, self.shard_size)
+            pcolls["placed"]  # ((split, shard), sample): pipelines.placement
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShards" >> beam.ParDo(self._shard_writer())
         )

@@ -10,6 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from PIL import Image
 
+from pipelines.placement import PLACED, Place
 from pipelines.stages import ProcessArticles
 from pipelines.write import WriteDataset
 from pmc15m.config import BuildConfig
@@ -86,8 +87,11 @@ def test_write_dataset_writes_shards_rejects_sizes_and_manifest(tmp_path):
     ]
     header = manifest_header(config, {"inventory_date": "2026-11-20T01-00Z"})
     with _pipeline() as p:
+        # no dedup decisions: every sample keeps its split
+        no_decisions = p | "D" >> beam.Create([])
+        placed = {"samples": p | "S" >> beam.Create(samples), "decisions": no_decisions} | Place(4)
         pcolls = {
-            "samples": p | "S" >> beam.Create(samples),
+            "placed": placed[PLACED],
             "rejects": p | "R" >> beam.Create(rejects),
             **{
                 name: p | name >> beam.Create(range(n))
