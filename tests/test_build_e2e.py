@@ -13,6 +13,7 @@ import webdataset as wds
 from PIL import Image
 
 from pipelines.cli import main
+from pmc15m.corpus.generator import generate_corpus
 from pmc15m.dedup import pmcid_number
 from pmc15m.manifest import read_manifest
 from pmc15m.record import SAMPLE_FIELDS
@@ -55,8 +56,9 @@ def _planted_duplicates(ground_truth: dict) -> dict[str, str]:
     return dropped
 
 
-def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_build, ground_truth):
-    kept, rejects = _shard_rows(demo_build), _reject_rows(demo_build)
+def _outcome_mismatches(out: Path, ground_truth: dict) -> list[tuple]:
+    """(key, kind, expected, outcome) of every figure the build did not treat as planted."""
+    kept, rejects = _shard_rows(out), _reject_rows(out)
     assert not set(kept) & set(rejects)
     article_reason = {
         (a["pmcid"], a["version"]): a["expected"]
@@ -85,9 +87,33 @@ def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_b
             )
         if outcome != fig["expected"]:
             mismatches.append((fig["key"], fig["image_kind"], fig["expected"], outcome))
-    assert mismatches == []
     known = {f["key"] for f in ground_truth["figures"]} | {f"{p}_{v}_article" for p, v in article_reason}
     assert set(kept) | set(rejects) <= known, "the build produced keys the corpus does not have"
+    return mismatches
+
+
+def test_every_figure_ends_in_a_shard_or_in_rejects_with_the_right_reason(demo_build, ground_truth):
+    assert _outcome_mismatches(demo_build, ground_truth) == []
+
+
+def test_pmc_sized_figures_change_the_image_sizes_and_nothing_else(tmp_path):
+    """``figure_scale`` (the build benchmark's PMC-like corpus) keeps every planted outcome."""
+    truths = {}
+    for scale in (1.0, 2.5):
+        root = tmp_path / f"corpus{scale}"
+        generate_corpus(root, seed=5, n_articles=24, figure_scale=scale)
+        truths[scale] = json.loads((root / "ground-truth.json").read_text())
+    plain, large = truths[1.0], truths[2.5]
+    assert [(f["key"], f["expected"]) for f in large["figures"]] == [
+        (f["key"], f["expected"]) for f in plain["figures"]
+    ]
+    # Ordinary figures (no planted feature, whose sizes are part of the feature) grow.
+    ordinary = [(p, q) for p, q in zip(plain["figures"], large["figures"], strict=True) if not p["tags"]]
+    assert len(ordinary) > 50
+    assert all(q["width"] >= 2 * p["width"] and q["height"] >= 2 * p["height"] for p, q in ordinary)
+    out = tmp_path / "out"
+    assert main(["build", "--source", str(tmp_path / "corpus2.5"), "--output", str(out)]) == 0
+    assert _outcome_mismatches(out, large) == []
 
 
 def test_captions_travel_with_their_own_figure(demo_build, ground_truth):

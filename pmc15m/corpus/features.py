@@ -58,6 +58,7 @@ class FigureFactory:
     rng: random.Random
     counters: Counters
     n_refs: int
+    scale: float = 1.0  # multiplies the typical figure size (generate_corpus's figure_scale)
 
     def spec(self, kind: str | None = None, size: tuple[int, int] | None = None) -> ImageSpec:
         """An image of ``kind`` (else a common kind) at ``size`` (else a typical figure size)."""
@@ -65,8 +66,8 @@ class FigureFactory:
             names, weights = zip(*COMMON_KINDS, strict=True)
             kind = self.rng.choices(names, weights)[0]
         if size is None:
-            long_side = int(self.rng.triangular(300, 1600, 420))
-            short_side = max(300, int(long_side / self.rng.uniform(1.0, 1.8)))
+            long_side = int(self.rng.triangular(300, 1600, 420) * self.scale)
+            short_side = max(int(300 * self.scale), int(long_side / self.rng.uniform(1.0, 1.8)))
             size = (long_side, short_side) if self.rng.random() < 0.7 else (short_side, long_side)
         return ImageSpec(kind=kind, width=size[0], height=size[1], seed=self.counters.image_seed())
 

@@ -45,9 +45,17 @@ _SUPPLEMENT_EXTS = ("xlsx", "docx", "pdf", "zip")
 
 
 def plan_corpus(
-    seed: int, n_articles: int, figures_per_article: tuple[int, int], inventory_date: datetime
+    seed: int,
+    n_articles: int,
+    figures_per_article: tuple[int, int],
+    inventory_date: datetime,
+    figure_scale: float = 1.0,
 ) -> list[ArticlePlan]:
-    """Every article version of the corpus, in PMCID order, fully decided."""
+    """Every article version of the corpus, in PMCID order, fully decided.
+
+    ``figure_scale`` multiplies the typical figure's size and nothing else: the random
+    stream, and so every other decision, is the same at any scale.
+    """
     rng = random.Random(seed)
     counters = Counters(seed_base=seed * 1_000_000_000)
     roles, features, normal = _assign(rng, n_articles)
@@ -65,6 +73,7 @@ def plan_corpus(
             features.get(index, []),
             injections.get(index, []),
             figures_per_article,
+            figure_scale,
         )
         article.pmid = 30_000_000 + index * 13 + rng.randint(0, 12)
         _set_dates(rng, article, inventory_date)
@@ -103,6 +112,7 @@ def _plan_article(
     features: list[str],
     injections: list[Injection],
     figures_per_article: tuple[int, int],
+    figure_scale: float = 1.0,
 ) -> ArticlePlan:
     """One article: metadata, figures (plain, featured, duplicates) placed and named."""
     article = _new_article(rng, pmcid, role)
@@ -111,7 +121,7 @@ def _plan_article(
             article.license_code = name.removeprefix("license:")
     naming = make_naming(rng, article.year)
     article.doi, article.journal, article.style = naming.doi, naming.journal, naming.style
-    factory = FigureFactory(rng, counters, article.n_refs)
+    factory = FigureFactory(rng, counters, article.n_refs, figure_scale)
     chunks: list[Chunk] = [[factory.figure()] for _ in range(rng.randint(*figures_per_article))]
     for name in features:
         if name in FEATURES:
