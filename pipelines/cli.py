@@ -45,6 +45,9 @@ def make_parser() -> argparse.ArgumentParser:
     corpus.add_argument("--output", required=True, help="directory to write the corpus into")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--articles", type=positive_int, default=60, help="number of articles")
+    corpus.add_argument(
+        "--figure_scale", type=float, default=1.0, help="multiply typical figure sizes (1; 2.5 is PMC-like)"
+    )
     corpus.set_defaults(handler=run_corpus_command)
     return parser
 
@@ -54,7 +57,8 @@ def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
         raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
     from pmc15m.corpus.generator import main as corpus_main
 
-    return corpus_main(["--output", args.output, "--seed", str(args.seed), "--articles", str(args.articles)])
+    sizes = ["--articles", str(args.articles), "--figure-scale", str(args.figure_scale)]
+    return corpus_main(["--output", args.output, "--seed", str(args.seed), *sizes])
 
 
 class _QuietOptionalDeps(logging.Filter):

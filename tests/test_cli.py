@@ -88,3 +88,14 @@ def test_parse_options_reach_the_config_and_the_build_id():
     assert labelled.parse.max_bytes == 1000 and plain.parse.extract_mentions
     snapshot = {"inventory_date": "2026-11-20T01-00Z"}
     assert make_build_id(plain, snapshot) != make_build_id(labelled, snapshot)
+
+
+def test_make_corpus_passes_its_figure_scale_to_the_generator(tmp_path):
+    from pmc15m.corpus.generator import GROUND_TRUTH, generate_corpus
+
+    args = ["--output", str(tmp_path / "cli"), "--articles", "3", "--figure_scale", "2"]
+    assert main(["make-corpus", *args]) == 0
+    generate_corpus(tmp_path / "direct", seed=0, n_articles=3, figure_scale=2)
+    generate_corpus(tmp_path / "plain", seed=0, n_articles=3)
+    truths = [(tmp_path / name / GROUND_TRUTH).read_text() for name in ("cli", "direct", "plain")]
+    assert truths[0] == truths[1] != truths[2]

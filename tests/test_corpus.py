@@ -324,3 +324,6 @@ def test_bad_arguments_are_rejected(tmp_path: Path) -> None:
         generate_corpus(tmp_path / "d", inventory_date="2026-11-20")
     with pytest.raises(ValueError, match="figures_per_article"):
         generate_corpus(tmp_path / "d", figures_per_article=(3, 1))
+    with pytest.raises(ValueError, match="figure_scale"):
+        generate_corpus(tmp_path / "d", figure_scale=0.1)
+    assert main(["--output", str(tmp_path / "e"), "--articles", "2", "--figure-scale", "20"]) == 2
