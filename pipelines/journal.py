@@ -1,10 +1,13 @@
 """Beam wiring of the resume journal (``pmc15m.journal``) around the source-reading DoFns.
 
 ``journaled(fn, stage, key_fn, work_dir)`` wraps a ``PooledSourceDoFn``: its per-element
-``work`` first looks the element's key up in the stage's journal (results an earlier,
-killed attempt of the same build already computed) and only does the work when it is
-missing, recording the new result. Everything downstream (routing, counting, dedup,
-writing) sees the same results either way, so a resumed build writes the same bytes.
+``work`` first looks the element's key up in the journal of the element's group (results
+an earlier, killed attempt of the same build already computed) and only does the work
+when it is missing, recording the new result. Each group (one ``process`` call, a list
+sorted by key) has its own journal folder, loaded when the group starts, so a worker
+holds one group's results, never a stage's (``pmc15m.journal``). Everything downstream
+(routing, counting, dedup, writing) sees the same results either way, so a resumed build
+writes the same bytes.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.fetch import NAMESPACE, PooledSourceDoFn
-from pmc15m.journal import MISSING, Journal
+from pmc15m.journal import MISSING, Journal, group_name
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,6 @@ class JournaledFn(beam.DoFn):
         self.journal: Journal | None = None
 
     def setup(self) -> None:
-        self.journal = Journal(self.work_dir, self.stage)
-        self.journal.load()
         # The inner DoFn hands ``self.work`` to its thread pool in setup: route it through us.
         self.inner.work = self._work  # type: ignore[method-assign]
         self.inner.setup()
@@ -51,7 +52,14 @@ class JournaledFn(beam.DoFn):
         return result
 
     def process(self, group: Iterable[Any]) -> Iterator[Any]:
-        yield from self.inner.process(group)
+        elements = list(group)
+        if not elements:
+            return
+        self._flush()  # the previous group's journal, if a bundle ended without finish_bundle
+        name = group_name(self.key_fn(elements[0]))
+        self.journal = Journal(self.work_dir, self.stage, group=name)
+        self.journal.load()
+        yield from self.inner.process(elements)  # drains its pool: no work outlives the group
         self._flush()
 
     def finish_bundle(self) -> None:

@@ -7,10 +7,18 @@ work (metadata + JATS per article, image fetch + decode per figure) records its 
 here in small chunk files; a restarted build with the same build id (same config,
 snapshot, selection and code) reads them back and skips the elements already done.
 
-Layout: ``<output>/_work/<build_id>/<stage>/<random>.pkl``, each chunk a pickled list of
-``(key, result)`` written atomically through ``pmc15m.fs`` (a crash leaves either the
-whole chunk or none of it). A key present in two chunks (a chunk re-written by a retried
-bundle, or two workers racing) is loaded once: results are keyed, so nothing duplicates.
+Layout: ``<output>/_work/<build_id>/<stage>/<group>/<random>.pkl``, each chunk a pickled
+list of ``(key, result)`` written atomically through ``pmc15m.fs`` (a crash leaves either
+the whole chunk or none of it). A key present in two chunks (a chunk re-written by a
+retried bundle, or two workers racing) is loaded once: results are keyed, so nothing
+duplicates.
+
+Why groups: a stage's journal of a full build holds every image (about a terabyte), so
+no worker can load all of it to resume. The stages take their input in groups
+(``pipelines.fetch.Batch``: a hash of the key over a count fixed by the input's size, so
+the same groups on every attempt of the same build), and a group's results are journaled
+under a name derived from its first key (``group_name``): resuming a group loads that
+group's results only, a few hundred at most.
 
 Trust: chunks are pickles written by this build under its own output location, the same
 trust Beam already places in its pickled DoFns; never point a build at an output folder
@@ -19,6 +27,7 @@ someone else can write to.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -63,6 +72,11 @@ def remove_work(output: str) -> None:
     fs.rmtree(work_root(output))
 
 
+def group_name(first_key: str) -> str:
+    """The journal folder of the group whose first (smallest) key is ``first_key``."""
+    return hashlib.sha256(first_key.encode()).hexdigest()[:16]
+
+
 def _env_number(name: str, default: float) -> float:
     try:
         return float(os.environ.get(name, default))
@@ -79,8 +93,10 @@ class Journal:
     or bundle ends so at most one chunk's worth of work is ever redone).
     """
 
-    def __init__(self, directory: str, stage: str, chunk_size: int = 0, chunk_seconds: float = 0) -> None:
-        self.directory = fs.join(directory, stage)
+    def __init__(
+        self, directory: str, stage: str, chunk_size: int = 0, chunk_seconds: float = 0, group: str = ""
+    ) -> None:
+        self.directory = fs.join(directory, stage, group) if group else fs.join(directory, stage)
         self.chunk_size = max(1, int(chunk_size or _env_number(CHUNK_SIZE_ENV, 64)))
         self.chunk_seconds = chunk_seconds or _env_number(CHUNK_SECONDS_ENV, 10.0)
         self._done: dict[str, Any] = {}

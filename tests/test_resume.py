@@ -13,9 +13,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 from conftest import SMALL_BUILD_ARGS
 
+from pipelines.fetch import PooledSourceDoFn
+from pipelines.journal import JournaledFn
 from pmc15m.journal import MISSING, WORK_DIR, Journal
 
 log = logging.getLogger(__name__)
@@ -45,12 +48,44 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def _chunks(out: Path, stage: str) -> int:
-    return len(list((out / WORK_DIR).glob(f"*/{stage}/*.pkl")))
+    return len(list((out / WORK_DIR).glob(f"*/{stage}/*/*.pkl")))
 
 
 def _journaled(out: Path, stage: str) -> int:
-    dirs = list((out / WORK_DIR).glob("*"))
-    return Journal(str(dirs[0]), stage).load() if dirs else 0
+    """Results journaled for ``stage`` over all its groups."""
+    groups = list((out / WORK_DIR).glob(f"*/{stage}/*"))
+    return sum(Journal(str(g.parent.parent), stage, group=g.name).load() for g in groups)
+
+
+class _Upper(PooledSourceDoFn):
+    """A source-reading DoFn whose work is to upper-case its element, counting calls."""
+
+    calls: ClassVar[list[str]] = []
+
+    def work(self, element: str) -> str:
+        self.calls.append(element)
+        return element.upper()
+
+    def emit(self, result: str) -> list[str]:
+        return [result]
+
+
+def test_a_resumed_group_loads_its_own_results_only(tmp_path):
+    groups = [["a1", "a2", "a3"], ["b1", "b2"]]
+    first = JournaledFn(_Upper(str(tmp_path), None, None), "images", str, str(tmp_path / "work"))
+    first.setup()
+    assert [list(first.process(g)) for g in groups] == [["A1", "A2", "A3"], ["B1", "B2"]]
+    first.teardown()
+    assert len(list((tmp_path / "work" / "images").iterdir())) == 2  # one folder per group
+
+    _Upper.calls = []
+    again = JournaledFn(_Upper(str(tmp_path), None, None), "images", str, str(tmp_path / "work"))
+    again.setup()
+    assert sorted(again.process(["b1", "b2"])) == ["B1", "B2"]
+    assert _Upper.calls == [] and again.journal is not None
+    assert len(again.journal) == 2  # group b's results, not the stage's five
+    assert sorted(again.process(["c1"])) == ["C1"] and _Upper.calls == ["c1"]  # a new group: computed
+    again.teardown()
 
 
 def _build(corpus: Path, out: Path, log_file: Path) -> subprocess.Popen:
