@@ -41,7 +41,6 @@ def build_pipeline(
     part_keys: list[str],
     header: dict[str, Any],
     config: BuildConfig,
-    parse_config: ParseConfig,
     inventory_date: str | None = None,
     fs_options: FsOptions | None = None,
     selection: Selection | None = None,
@@ -60,7 +59,7 @@ def build_pipeline(
         | "InventoryParts" >> beam.Create(part_keys)
         | "ProcessArticles"
         >> ProcessArticles(
-            location, inventory_date, config, parse_config, selection, source_options, work_dir=work_dir
+            location, inventory_date, config, config.parse, selection, source_options, work_dir=work_dir
         )
     )
     # Duplicates and boilerplate leave the kept samples and join the other rejects.
@@ -114,7 +113,6 @@ def run_build(
         part_keys=part_keys,
         header=header,
         config=config,
-        parse_config=config.parse,
         inventory_date=inventory_date,
         fs_options=fs_options,
         selection=selection,

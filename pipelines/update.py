@@ -155,7 +155,6 @@ def run_update(
         part_keys=parts,
         header=header,
         config=config,
-        parse_config=config.parse,
         inventory_date=header["source"].get("inventory_date", inventory_date),
         fs_options=fs_options,
         selection=Selection(pmcids=context.processed or _NOTHING),

@@ -19,7 +19,6 @@ from build_compare import assert_same_build  # tests/ is on sys.path (rootdir-re
 
 from pipelines.build import build_pipeline
 from pmc15m.config import BuildConfig
-from pmc15m.jats import ParseConfig
 from pmc15m.manifest import manifest_header
 from pmc15m.sources.local import LocalSource
 
@@ -86,7 +85,6 @@ def test_build_graph_uses_only_primitives_every_runner_translates(mini_corpus, t
         part_keys=source.inventory_parts(),
         header=manifest_header(config, source.snapshot()),
         config=config,
-        parse_config=ParseConfig(),
     )
     visitor = _Unportable()
     pipeline.visit(visitor)
