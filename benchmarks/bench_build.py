@@ -102,7 +102,7 @@ def _beam_build(root: Path, out: str, config: BuildConfig, args: list[str], one_
     if one_core:  # inherited by SDK worker subprocesses; restored below
         os.sched_setaffinity(0, {min(cores)})
     try:
-        manifest = run_build(str(root), out, config, ["--runner=DirectRunner", *args])
+        manifest = run_build(str(root), out, config, ["--runner=LocalRunner", *args])
     finally:
         os.sched_setaffinity(0, cores)
     return manifest["counts"]["samples_kept"]

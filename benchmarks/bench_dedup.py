@@ -8,7 +8,7 @@ the larger measurement in ``pmc15m.dedup``'s docstring (600 copies, 3,000 figure
 
 Cost: synthetic hashes (a tenth near copies, a twentieth exact copies, three figures per
 article) through the whole policy, in memory (``pmc15m.dedup.deduplicate``) and on
-DirectRunner (``pipelines.dedup.Deduplicate``, from Sample records to kept and rejected
+the local runner (``pipelines.dedup.Deduplicate``, from Sample records to kept and rejected
 Samples), each at 10^5 and 10^6. The baseline is all pairs, timed on 2·10^4 hashes and
 extrapolated (quadratic); ratios are baseline / measured wall time. Beam rows give CPU
 time too: on a shared machine wall time also counts other processes' turns.
@@ -33,6 +33,7 @@ from PIL import Image
 from benchmarks.table import format_table
 from pipelines.build import run_build
 from pipelines.dedup import Deduplicate
+from pipelines.local_runner import LocalRunner
 from pmc15m import nearsearch
 from pmc15m.config import BuildConfig, DedupConfig
 from pmc15m.corpus.generator import generate_corpus
@@ -97,12 +98,12 @@ def _figure_set(n: int, seed: int = 11) -> tuple[list[Sample], dict[str, list[li
 
 
 def _corpus_rows() -> list[list[object]]:
-    """Precision and recall in a real build of the seed-0 mini corpus (DirectRunner)."""
+    """Precision and recall in a real build of the seed-0 mini corpus (local runner)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "corpus"
         generate_corpus(root, seed=0)
         truth = json.loads((root / "ground-truth.json").read_text())
-        run_build(str(root), str(Path(tmp) / "out"), BuildConfig(), ["--runner=DirectRunner"])
+        run_build(str(root), str(Path(tmp) / "out"), BuildConfig(), ["--runner=LocalRunner"])
         scores = detection_scores(truth["duplicates"], *output_rows(Path(tmp) / "out"))
     k = DedupConfig().near_distance
     return [
@@ -185,13 +186,13 @@ def _chunk_samples(chunk: tuple[int, int, int]) -> Iterator[Sample]:
 
 
 def _beam_seconds(n: int, chunk: int = 10_000) -> tuple[float, float]:
-    """Deduplicate on DirectRunner: (wall, CPU) seconds from the pipeline's construction to
+    """Deduplicate on the local runner: (wall, CPU) seconds from the pipeline's construction to
     its end. CPU time is the process's, all threads: on a shared machine wall time also
     counts other processes' turns, so both are reported."""
     synthetic_rows(n)  # generated before the clock starts, like the other paths' input
     chunks = [(n, start, min(n, start + chunk)) for start in range(0, n, chunk)]
     wall, cpu = time.perf_counter(), time.process_time()
-    with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"])) as p:
+    with beam.Pipeline(runner=LocalRunner(), options=PipelineOptions()) as p:
         samples = p | beam.Create(chunks) | "Samples" >> beam.FlatMap(_chunk_samples)
         out = samples | Deduplicate(DedupConfig())
         _ = out["samples"] | "CountKept" >> beam.combiners.Count.Globally()
@@ -219,7 +220,7 @@ def cost_table() -> str:
         decisions, wall, cpu = _cpu_timed(deduplicate, digests, DedupConfig())
         rows.append(_cost_row(f"library ({len(decisions):,} in clusters)", n, wall, cpu, base))
     for n in (100_000, 1_000_000):
-        rows.append(_cost_row("Beam DirectRunner", n, *_beam_seconds(n), base))
+        rows.append(_cost_row("Beam, local runner", n, *_beam_seconds(n), base))
     return format_table(
         "dedup: cost (the baseline is all pairs, extrapolated as n^2 from its row; x = baseline / wall)",
         ["path", "hashes", "wall s", "CPU s", "wall us/hash", "CPU us/hash", "x faster than all pairs"],

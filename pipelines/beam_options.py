@@ -2,6 +2,9 @@
 
 Beam itself only warns about (and drops) a flag it does not know, so a mistyped
 ``--direct_num_wokers`` would silently build with one worker; the CLI refuses it instead.
+``DirectRunner`` is read as ``pipelines.local_runner.LocalRunner``: Beam's own would first
+download the Prism runner from GitHub (see that module).
+
 A runner's own options (``--dask_client_address``) are registered only once its module
 is imported, so that happens here before the check when the flags name that runner.
 """
@@ -13,20 +16,30 @@ import importlib
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-# Runners Beam knows only by their full path; the CLI also accepts the short name.
-RUNNER_PATHS = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
+from pipelines.local_runner import DIRECT_RUNNER_NAMES, LOCAL_RUNNER_PATH
+
+# Short runner names -> the runner the build runs: Beam knows the Dask runner only by its
+# full path, and its DirectRunner would try to download Prism first (pipelines.local_runner).
+RUNNER_PATHS = {
+    "DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner",
+    "LocalRunner": LOCAL_RUNNER_PATH,
+    **{name: LOCAL_RUNNER_PATH for name in DIRECT_RUNNER_NAMES},
+}
 # Flag prefixes whose options live in a runner module Beam does not import by itself.
 _OPTION_MODULES = {"--dask_": "apache_beam.runners.dask.dask_runner"}
 
 
 def expand_runner_name(flags: list[str]) -> list[str]:
-    """``--runner DaskRunner`` (or ``=DaskRunner``) -> the runner's full path."""
+    """``--runner DaskRunner`` (or ``=DaskRunner``) -> the runner's full path; no
+    ``--runner`` at all -> the local runner, as Beam defaults to its DirectRunner."""
     out = list(flags)
     for i, flag in enumerate(out):
         if flag.startswith("--runner=") and flag[len("--runner=") :] in RUNNER_PATHS:
             out[i] = "--runner=" + RUNNER_PATHS[flag[len("--runner=") :]]
         elif flag == "--runner" and i + 1 < len(out) and out[i + 1] in RUNNER_PATHS:
             out[i + 1] = RUNNER_PATHS[out[i + 1]]
+    if not any(flag == "--runner" or flag.startswith("--runner=") for flag in out):
+        out.insert(0, f"--runner={LOCAL_RUNNER_PATH}")
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from pipelines.beam_options import expand_runner_name
 from pipelines.dedup import Deduplicate
 from pipelines.index import ArticleFacts
 from pipelines.stages import ProcessArticles
@@ -135,7 +136,8 @@ def execute_build(
     output = pipeline_args["output"]
     work_dir = journal.work_dir(output, pipeline_args["header"]["build_id"])
     journal.mark_started(work_dir)
-    with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
+    # DirectRunner (or no runner) -> pipelines.local_runner: Beam's would download Prism first
+    with beam.Pipeline(options=PipelineOptions(expand_runner_name(beam_args))) as pipeline:
         build_pipeline(pipeline, work_dir=work_dir, **pipeline_args)
     manifest = read_manifest(output)
     write_report(output, manifest)

@@ -34,7 +34,8 @@ def register(commands: Any) -> None:
         "build",
         help="build shards from a PMC-style bucket",
         description="Build webdataset tar + Parquet shards. Unknown --flags are Beam pipeline options "
-        "(default --runner DirectRunner).",
+        "(default: the local runner, Beam's FnApiRunner without DirectRunner's Prism download; "
+        "see docs/runners.md).",
     )
     _add_build_arguments(build)
     add_source_arguments(build)
@@ -215,15 +216,13 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
 
 
 def beam_arguments(extra: list[str]) -> list[str]:
-    """Check the leftover flags are Beam options, and name the local runner by default."""
+    """Check the leftover flags are Beam options; the local runner unless one is named."""
     from pipelines.beam_options import expand_runner_name, unknown_beam_flags
 
-    extra = expand_runner_name(extra)  # --runner DaskRunner -> its full path
+    extra = expand_runner_name(extra)  # --runner DaskRunner -> its full path; none: LocalRunner
     unknown = unknown_beam_flags(extra)
     if unknown:
         raise SourceError(f"unknown option(s): {' '.join(unknown)} (see pmc15m build --help)")
-    if not any(a == "--runner" or a.startswith("--runner=") for a in extra):
-        extra = ["--runner=DirectRunner", *extra]
     return extra
 
 

@@ -8,6 +8,36 @@ from pathlib import Path
 import pytest
 
 SHARED_JATS = Path(__file__).resolve().parents[1].parent / "shared" / "jats"
+# Pipelines that reached Beam's Prism runner; see prism_refused.
+_PRISM_STARTS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prism_patched():
+    """Prism refuses to start for the whole session, before any session-scoped build.
+
+    Beam's DirectRunner would download the Prism binary at run time and catch the failure
+    of any attempt, so a refusal alone would pass unnoticed: each one is recorded.
+    """
+    from apache_beam.runners.portability import prism_runner
+
+    def refuse(runner, pipeline, options):
+        _PRISM_STARTS.append(type(runner).__name__)
+        raise RuntimeError("refused in tests: Prism downloads its runner binary at run time")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(prism_runner.PrismRunner, "run_pipeline", refuse)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def prism_refused(_prism_patched):
+    """Fails a test whose pipelines (its session fixtures' included) tried to start Prism;
+    yields the list of attempts, for the test that shows Beam's DirectRunner makes one."""
+    yield _PRISM_STARTS
+    attempts = list(_PRISM_STARTS)
+    _PRISM_STARTS.clear()
+    assert not attempts, f"a pipeline tried Beam's Prism runner (a run-time download): {attempts}"
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +57,7 @@ def ground_truth(mini_corpus) -> dict:
 
 @pytest.fixture(scope="session")
 def demo_build(mini_corpus, tmp_path_factory) -> Path:
-    """One build of the mini corpus through the real command line, on DirectRunner."""
+    """One build of the mini corpus through the real command line, on the local runner."""
     from pipelines.cli import main
 
     out = tmp_path_factory.mktemp("build") / "out"

@@ -69,8 +69,9 @@ def test_bad_arguments_are_one_line_errors(capsys, tmp_path, argv, message):
 
 
 def test_beam_arguments_name_the_local_runner_by_default():
-    assert beam_arguments([]) == ["--runner=DirectRunner"]
-    assert beam_arguments(["--runner", "DirectRunner", "--direct_num_workers", "2"])[0] == "--runner"
+    assert beam_arguments([]) == ["--runner=pipelines.local_runner.LocalRunner"]
+    named = beam_arguments(["--runner", "DirectRunner", "--direct_num_workers", "2"])
+    assert named == ["--runner", "pipelines.local_runner.LocalRunner", "--direct_num_workers", "2"]
     assert unknown_beam_flags(["--direct_num_workers=2", "--bogus"]) == ["--bogus"]
 
 

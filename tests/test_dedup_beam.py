@@ -1,4 +1,4 @@
-"""The Deduplicate transform on DirectRunner, with exact expectations."""
+"""The Deduplicate transform on the local runner, with exact expectations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from dedup_cases import flip, make_sample, random_corpus  # tests/ is on sys.path
 
 from pipelines.dedup import Deduplicate
+from pipelines.local_runner import LocalRunner
 from pmc15m import reasons
 from pmc15m.config import DedupConfig
 from pmc15m.dedup import deduplicate_samples
@@ -46,7 +47,7 @@ def _run(samples: list, config: DedupConfig) -> tuple[list, list]:
 def _assert_transform(
     samples: list, config: DedupConfig, kept: list, rejected: list, blocks: int = 64
 ) -> None:
-    with test_pipeline.TestPipeline(runner="DirectRunner") as p:
+    with test_pipeline.TestPipeline(runner=LocalRunner()) as p:
         out = p | beam.Create(samples) | Deduplicate(config, near_blocks=blocks)
         assert_that(
             out["samples"] | "Kept" >> beam.Map(lambda s: (s.key, s.split, s.cluster_id, s.cluster_size)),

@@ -34,6 +34,7 @@ from faultserver import (  # tests/ is on sys.path
 
 from pipelines.cli import main
 from pipelines.fetch import Batch, PooledSourceDoFn
+from pipelines.local_runner import LocalRunner
 from pmc15m.inflight import InFlight
 from pmc15m.metadata import parse_metadata
 from pmc15m.retry import FetchStats, Retrier, RetryBudget, RetryPolicy, TransientError
@@ -234,7 +235,7 @@ def test_pooled_dofn_emits_every_result_and_counts_retries(corpus_objects):
         server.plan[keys[0]] = [RESET]
         server.permanent[keys[1]] = MISSING
         options = SourceOptions(endpoint_url=server.endpoint, concurrency=8, **FAST)
-        pipeline = beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"]))
+        pipeline = beam.Pipeline(runner=LocalRunner(), options=PipelineOptions())
         got = (
             pipeline
             | beam.Create(keys)

@@ -10,6 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from PIL import Image
 
+from pipelines.local_runner import LocalRunner
 from pipelines.placement import PLACED, Place
 from pipelines.stages import ProcessArticles
 from pipelines.write import WriteDataset
@@ -21,7 +22,7 @@ from pmc15m.sources.local import LocalSource
 
 
 def _pipeline() -> TestPipeline:
-    return TestPipeline(runner="DirectRunner")
+    return TestPipeline(runner=LocalRunner())
 
 
 def test_process_articles_routes_every_figure_exactly(mini_corpus, ground_truth):

@@ -7,6 +7,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipelines.local_runner import LocalRunner
 from pipelines.placement import PLACED, REJECTS, Place
 from pmc15m import reasons
 from pmc15m.dedup import Decision
@@ -25,7 +26,7 @@ def _assert_placed(
 ) -> None:
     """Place's outputs are ``placed`` as (split, shard, key, cluster_id) and ``rejected`` as
     (key, reason, split)."""
-    with TestPipeline(runner="DirectRunner") as p:
+    with TestPipeline(runner=LocalRunner()) as p:
         out = {
             "samples": p | "Samples" >> beam.Create(samples),
             "decisions": p | "Decisions" >> beam.Create([(d.key, d[:]) for d in decisions]),

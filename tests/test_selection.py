@@ -14,6 +14,7 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines.cli import main
+from pipelines.local_runner import LocalRunner
 from pipelines.select import NOT_SELECTED, SelectArticles
 from pmc15m.config import LICENSE_PRESETS, BuildConfig
 from pmc15m.manifest import make_build_id, read_manifest
@@ -142,7 +143,7 @@ def test_selection_changes_the_build_id_only_when_it_selects():
 def _run_select(versions: list[ArticleVersion], selection: Selection, expected: set[str]) -> None:
     chosen_versions = [v for v in versions if v.pmcid in expected]
     others = [v for v in versions if v.pmcid not in expected]
-    with BeamTestPipeline(runner="DirectRunner") as p:
+    with BeamTestPipeline(runner=LocalRunner()) as p:
         out = p | beam.Create(versions) | SelectArticles(selection)
         pairs = out["articles"] | "Flat" >> beam.FlatMap(lambda kv: [(kv[0], v.version) for v in kv[1]])
         assert_that(pairs, equal_to([(v.pmcid, v.version) for v in chosen_versions]), label="articles")

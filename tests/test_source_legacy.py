@@ -17,6 +17,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from legacy_mirror import HEADER, Mirror, write_legacy_mirror  # tests/ is on sys.path
 
 from pipelines.cli import main
+from pipelines.local_runner import LocalRunner
 from pipelines.stages import ProcessArticles
 from pmc15m import reasons
 from pmc15m.config import BuildConfig
@@ -196,7 +197,7 @@ def test_ignored_members_reach_beam_counters(mirror, tmp_path):
     (tmp_path / package).parent.mkdir(parents=True)
     (tmp_path / package).write_bytes((mirror.root / package).read_bytes())
     source = LegacySource(tmp_path)
-    pipeline = beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"]))
+    pipeline = beam.Pipeline(runner=LocalRunner(), options=PipelineOptions())
     _ = (
         pipeline
         | beam.Create(source.inventory_parts())
