@@ -92,6 +92,23 @@ def _license_table(licenses: dict[str, int]) -> str:
     return _table(("license_code", "samples", "license"), rows)
 
 
+def _tombstones_note(manifest: dict[str, Any]) -> str:
+    """What a consumer must leave out after an update: released shards are never rewritten."""
+    tombstoned = manifest.get("dataset", {}).get("tombstoned", 0)
+    if not tombstoned:
+        return ""
+    live = manifest["dataset"].get("live_samples")
+    return (
+        f"**Tombstoned samples: {tombstoned:,}.** Their article version was retracted, "
+        "superseded or changed after release; they stay in the released shards and are listed "
+        f"by `key` and `shard` in `tombstones/*.parquet`. The live dataset is the shards minus "
+        f"them ({live:,} samples). "
+        "The pmc15m trainer leaves them out; with `datasets`, drop every sample whose "
+        "(`split/shard`, `__key__`) pair a tombstone names (the shard is the `__url__`'s last "
+        "two path parts, without `.tar`)."
+    )
+
+
 def _counts_section(manifest: dict[str, Any]) -> str:
     splits = manifest.get("splits", {})
     split_rows = [
@@ -101,13 +118,13 @@ def _counts_section(manifest: dict[str, Any]) -> str:
     funnel_rows = [(k, f"{v:,}") for k, v in counts.items() if isinstance(v, int)]
     reasons = counts.get("rejected_by_reason", {})
     reason_rows = [(f"{lvl}: {r}", f"{n:,}") for lvl, by in reasons.items() for r, n in by.items()]
-    return "\n\n".join(
-        [
-            _table(("split", "samples", "shards"), split_rows),
-            _table(("build funnel", "count"), funnel_rows),
-            _table(("dropped (level: reason)", "count"), reason_rows) if reason_rows else "",
-        ]
-    )
+    parts = [
+        _table(("split", "samples", "shards"), split_rows),
+        _table(("build funnel", "count"), funnel_rows),
+        _table(("dropped (level: reason)", "count"), reason_rows) if reason_rows else "",
+        _tombstones_note(manifest),
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _fields_table() -> str:

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 REDISTRIBUTABLE = frozenset(LICENSE_PRESETS["redistributable"])
 # What a published dataset holds; rejects/ stays home (it describes articles whose license
 # forbids redistribution) and so do hidden temporaries.
-UPLOAD_PATTERNS = (CARD_FILE, MANIFEST, "report/*", *(f"{split}/*" for split in SPLITS))
+# tombstones/: after an update, the samples consumers must leave out (pmc15m.index)
+UPLOAD_PATTERNS = (CARD_FILE, MANIFEST, "report/*", "tombstones/*", *(f"{split}/*" for split in SPLITS))
 IGNORE_PATTERNS = (".*", "*/.*")
 COMMIT_MESSAGE = "Upload pmc15m build {build_id}"
 

@@ -183,6 +183,21 @@ def test_card_validation_catches_what_would_break_loading(small_build):
     assert "does not parse" in validate_card("---\nlicense: [\n---\n", files)[0]
 
 
+def test_an_updated_output_publishes_its_tombstones_and_says_so(small_build, tmp_path):
+    from pmc15m.index import write_tombstones
+    from pmc15m.publish import upload_files
+
+    manifest = read_manifest(str(small_build))
+    assert "tombstoned" not in render_card(manifest, {"CC BY": 1})  # a plain build has none
+    updated = tmp_path / "updated"
+    shutil.copytree(small_build, updated)
+    write_tombstones(str(updated), "u1", [{"key": "k", "shard": "train/00000", "reason": "removed"}])
+    assert "tombstones/u1.parquet" in {name for name, _ in upload_files(str(updated))}
+    dataset = {"samples": 10, "live_samples": 9, "tombstoned": 1}
+    text = render_card({**manifest, "dataset": dataset}, {"CC BY": 1})
+    assert "**Tombstoned samples: 1.**" in text and "(9 samples)" in text
+
+
 def test_dry_run_validates_and_lists_without_any_request(out, hub, capsys):
     code, text, _ = _publish(capsys, out, "--dry-run")
     assert code == 0, text
