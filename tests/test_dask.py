@@ -1,7 +1,7 @@
 """The build on Beam's Dask runner, on a real ``distributed`` cluster of two worker processes.
 
 The build runs through the real command line in a subprocess (``--runner DaskRunner``) and
-must write exactly the bytes the DirectRunner build wrote. A second, fast test walks the
+must write exactly the bytes the local runner's build wrote. A second, fast test walks the
 build graph and fails on the constructs that Beam 2.77's Dask runner mistranslates
 (tagged outputs, side inputs; see ``pipelines.portable``), naming the offending step.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import apache_beam as beam
@@ -26,22 +27,47 @@ from pmc15m.sources.local import LocalSource
 pytestmark = pytest.mark.timeout(480)
 
 
-@pytest.fixture(scope="module")
-def dask_client():
-    """A scheduler and two single-threaded worker processes, all on 127.0.0.1."""
-    from distributed import Client, LocalCluster
+def _wait_for(path: Path, processes: list[subprocess.Popen], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        dead = [p.args for p in processes if p.poll() is not None]
+        assert not dead, f"a dask process exited early: {dead}"
+        assert time.monotonic() < deadline, f"{path.name} did not appear within {seconds:.0f} s"
+        time.sleep(0.2)
 
-    with (
-        LocalCluster(
-            n_workers=2,
-            processes=True,
-            host="127.0.0.1",
-            threads_per_worker=1,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster.scheduler_address) as client,
-    ):
-        yield client
+
+@pytest.fixture(scope="module")
+def dask_client(tmp_path_factory):
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` as a user starts them,
+    each in its own process on 127.0.0.1, and a client to watch them.
+
+    Not ``LocalCluster``: it runs the scheduler and the nannies inside the test process,
+    whose event loop then competes with everything else this process does; stalls of
+    several seconds broke a worker's connection there and the build ran on one worker.
+    """
+    from distributed import Client
+
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    common = ["--scheduler-file", str(scheduler_file), "--no-dashboard"]
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0"]
+    workers = [sys.executable, "-m", "distributed.cli.dask_worker", "--host", "127.0.0.1"]
+    workers += ["--nworkers", "2", "--nthreads", "1"]
+    processes = [subprocess.Popen([*scheduler, *common], cwd=folder, stderr=subprocess.DEVNULL)]
+    try:
+        _wait_for(scheduler_file, processes, 60)
+        processes.append(subprocess.Popen([*workers, *common], cwd=folder, stderr=subprocess.DEVNULL))
+        with Client(scheduler_file=str(scheduler_file)) as client:
+            client.wait_for_workers(2, timeout=120)
+            yield client
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def test_dask_runner_writes_the_same_bytes_as_direct_runner(mini_corpus, demo_build, tmp_path, dask_client):
