@@ -6,7 +6,6 @@ location or a missing inventory is a one-line error rather than a failed job.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,6 @@ from pipelines.write import WriteDataset
 from pmc15m import fs, journal, progress
 from pmc15m.config import BuildConfig
 from pmc15m.fs import FsOptions
-from pmc15m.jats import ParseConfig
 from pmc15m.manifest import manifest_header, read_manifest
 from pmc15m.report import write_report
 from pmc15m.selection import Selection
@@ -59,9 +57,7 @@ def build_pipeline(
         pipeline
         | "InventoryParts" >> beam.Create(part_keys)
         | "ProcessArticles"
-        >> ProcessArticles(
-            location, inventory_date, config, config.parse, selection, source_options, work_dir=work_dir
-        )
+        >> ProcessArticles(location, inventory_date, config, selection, source_options, work_dir=work_dir)
     )
     # Duplicates and boilerplate leave the kept samples and join the other rejects.
     released = None if update is None else pipeline | "Released" >> ReleasedDigests(update, fs_options)
@@ -72,7 +68,7 @@ def build_pipeline(
     results = {**results, "samples": unique["samples"], "placed": unique["placed"], "rejects": rejects}
     results.update(results | "ArticleFacts" >> ArticleFacts())  # for index/ (pipelines.index)
     return results | "WriteDataset" >> WriteDataset(
-        output, header["build_id"], config.shard_size, config.reject_shard_size, header, fs_options, update
+        output, header["build_id"], config.reject_shard_size, header, fs_options, update
     )
 
 
@@ -82,7 +78,6 @@ def run_build(
     config: BuildConfig,
     beam_args: list[str],
     *,
-    parse_config: ParseConfig | None = None,
     inventory_date: str | None = None,
     fs_options: FsOptions | None = None,
     selection: Selection | None = None,
@@ -94,8 +89,6 @@ def run_build(
     Results journaled under ``<output>/_work/<build_id>/`` by an earlier, killed attempt
     with the same build id are reused; ``_work/`` is removed last unless ``keep_work``.
     """
-    if parse_config is not None:  # the parse settings are part of the build id
-        config = dataclasses.replace(config, parse=parse_config)
     fs.configure(fs_options)
     progress.reset()
     source = open_source(location, inventory_date, source_options)

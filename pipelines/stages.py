@@ -19,7 +19,6 @@ from pipelines.portable import Routed, Routes
 from pipelines.select import NOT_SELECTED, SelectArticles
 from pmc15m import progress, reasons, stages
 from pmc15m.config import BuildConfig
-from pmc15m.jats import ParseConfig
 from pmc15m.record import ArticleMeta, ArticleVersion, ParsedArticle, Sample
 from pmc15m.selection import Selection
 from pmc15m.sources.options import SourceOptions
@@ -66,19 +65,13 @@ class _ReadMetadataFn(_SourceDoFn):
 
 class _ExtractFiguresFn(_SourceDoFn):
     def __init__(
-        self,
-        location: str,
-        inventory_date: str | None,
-        config: BuildConfig,
-        options: SourceOptions | None,
-        parse: ParseConfig,
+        self, location: str, inventory_date: str | None, config: BuildConfig, options: SourceOptions | None
     ):
         super().__init__(location, inventory_date, config, options)
-        self.parse = parse
         self.no_figures = Metrics.counter(NAMESPACE, "articles_without_figures")
 
     def work(self, meta: ArticleMeta) -> tuple[ArticleMeta, ParsedArticle | Sample, list[Sample]]:
-        article = stages.read_article(self.source, meta, self.parse)
+        article = stages.read_article(self.source, meta, self.config.parse)
         if isinstance(article, Sample):
             return meta, article, []
         return meta, article, [stages.figure_sample(meta, article, f, self.config) for f in article.figures]
@@ -143,7 +136,6 @@ class ProcessArticles(beam.PTransform):
         location: str,
         inventory_date: str | None,
         config: BuildConfig,
-        parse: ParseConfig,
         selection: Selection | None = None,
         options: SourceOptions | None = None,
         work_dir: str | None = None,
@@ -152,7 +144,6 @@ class ProcessArticles(beam.PTransform):
         self.args = (location, inventory_date, config, options)
         self.work_dir = work_dir  # the resume journal (pmc15m.journal); None: keep none
         self.batch = batch_size(options)
-        self.parse = parse
         self.selection = selection or Selection()
 
     def _journaled(self, fn: PooledSourceDoFn, stage: str, key_fn: Any) -> beam.DoFn:
@@ -179,7 +170,7 @@ class ProcessArticles(beam.PTransform):
                 main="gated",
             )
         )
-        extract_fn = _ExtractFiguresFn(*self.args, self.parse)
+        extract_fn = _ExtractFiguresFn(*self.args)
         extract = beam.ParDo(self._journaled(extract_fn, "articles", _meta_key))
         figures = (
             meta["gated"]

@@ -124,7 +124,6 @@ class WriteDataset(beam.PTransform):
         self,
         output: str,
         build_id: str,
-        shard_size: int,
         reject_shard_size: int,
         header: dict,
         fs_options: fs.FsOptions | None = None,
@@ -134,7 +133,6 @@ class WriteDataset(beam.PTransform):
         self.update = update  # None: a full build; else the previous output it adds to
         self.output = output
         self.build_id = build_id
-        self.shard_size = shard_size
         self.reject_shard_size = reject_shard_size
         self.header = header
         self.fs_options = fs_options

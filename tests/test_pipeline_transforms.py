@@ -15,7 +15,6 @@ from pipelines.placement import PLACED, Place
 from pipelines.stages import ProcessArticles
 from pipelines.write import WriteDataset
 from pmc15m.config import BuildConfig
-from pmc15m.jats import ParseConfig
 from pmc15m.manifest import manifest_header, read_manifest
 from pmc15m.record import Sample
 from pmc15m.sources.local import LocalSource
@@ -38,9 +37,7 @@ def test_process_articles_routes_every_figure_exactly(mini_corpus, ground_truth)
     expected_rejects += [(f"{p}_{v}_article", reason) for (p, v), reason in rejected_articles.items()]
     with _pipeline() as p:
         out = (
-            p
-            | beam.Create(source.inventory_parts())
-            | ProcessArticles(str(mini_corpus), None, BuildConfig(), ParseConfig())
+            p | beam.Create(source.inventory_parts()) | ProcessArticles(str(mini_corpus), None, BuildConfig())
         )
         assert_that(
             out["samples"] | "Keys" >> beam.Map(lambda s: s.key), equal_to(expected_kept), label="kept"
@@ -99,7 +96,7 @@ def test_write_dataset_writes_shards_rejects_sizes_and_manifest(tmp_path):
                 for name, n in (("listed", 13), ("selected", 12), ("gated", 11), ("parsed", 11))
             },
         }
-        written = pcolls | WriteDataset(str(tmp_path), header["build_id"], 4, 100, header)
+        written = pcolls | WriteDataset(str(tmp_path), header["build_id"], 100, header)
         assert_that(written, equal_to([str(tmp_path / "manifest.json")]))
     sizes = json.loads((tmp_path / "train" / "sizes.json").read_text())
     assert sum(sizes.values()) == 10 and len(sizes) == 3  # ceil(10 / 4) shards

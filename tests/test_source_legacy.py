@@ -21,7 +21,6 @@ from pipelines.local_runner import LocalRunner
 from pipelines.stages import ProcessArticles
 from pmc15m import reasons
 from pmc15m.config import BuildConfig
-from pmc15m.jats import ParseConfig
 from pmc15m.manifest import read_manifest
 from pmc15m.metadata import parse_metadata
 from pmc15m.sources import legacy
@@ -198,11 +197,7 @@ def test_ignored_members_reach_beam_counters(mirror, tmp_path):
     (tmp_path / package).write_bytes((mirror.root / package).read_bytes())
     source = LegacySource(tmp_path)
     pipeline = beam.Pipeline(runner=LocalRunner(), options=PipelineOptions())
-    _ = (
-        pipeline
-        | beam.Create(source.inventory_parts())
-        | ProcessArticles(str(tmp_path), None, BuildConfig(), ParseConfig())
-    )
+    _ = pipeline | beam.Create(source.inventory_parts()) | ProcessArticles(str(tmp_path), None, BuildConfig())
     result = pipeline.run()
     result.wait_until_finish()
     counters = {

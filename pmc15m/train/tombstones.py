@@ -13,9 +13,7 @@ import logging
 import os
 from collections.abc import Sequence
 
-import pyarrow.parquet as pq
-
-from pmc15m.index import TOMBSTONES_DIR
+from pmc15m.index import read_tombstones
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +25,6 @@ def _shard_id(shard: str) -> tuple[str, str]:
     return output, f"{split}/{name.rsplit('.', 1)[0]}"
 
 
-def _read_output_tombstones(output: str) -> list[tuple[str, str]]:
-    """(shard, key) of every tombstone under ``output``; none for a build never updated."""
-    directory = os.path.join(output, TOMBSTONES_DIR)
-    if not os.path.isdir(directory):
-        return []
-    rows: list[tuple[str, str]] = []
-    for name in sorted(os.listdir(directory)):
-        if name.endswith(".parquet") and not name.startswith("."):
-            table = pq.read_table(os.path.join(directory, name), columns=["shard", "key"])
-            rows += zip(table.column("shard").to_pylist(), table.column("key").to_pylist(), strict=True)
-    return rows
-
-
 def retired_keys(shards: Sequence[str]) -> dict[str, frozenset[str]]:
     """Shard path (as given) -> the keys tombstoned in it, for the shards that have any."""
     by_output: dict[str, dict[str, str]] = {}  # output -> {"train/00003": shard path}
@@ -48,9 +33,9 @@ def retired_keys(shards: Sequence[str]) -> dict[str, frozenset[str]]:
         by_output.setdefault(output, {})[shard_id] = shard
     retired: dict[str, set[str]] = {}
     for output, paths in by_output.items():
-        for shard_id, key in _read_output_tombstones(output):
-            if shard_id in paths:
-                retired.setdefault(paths[shard_id], set()).add(key)
+        for tombstone in read_tombstones(output):  # none for a build never updated
+            if tombstone["shard"] in paths:
+                retired.setdefault(paths[tombstone["shard"]], set()).add(tombstone["key"])
     if retired:
         total = sum(len(keys) for keys in retired.values())
         log.info("%d tombstoned samples in %d shards are left out (tombstones/)", total, len(retired))
