@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 CHROMIUM ?= /usr/bin/chromium
 SCREENSHOT ?= report-screenshot.png
 
-.PHONY: setup demo test bench lint clean report-screenshot wheel docker-lint worker-image dataflow
+.PHONY: setup demo demo-update test bench lint clean report-screenshot wheel docker-lint worker-image dataflow
 
 setup: $(STAMP)
 
@@ -24,6 +24,14 @@ demo: setup
 	rm -rf $(DEMO_CORPUS)
 	$(PY) -m pmc15m make-corpus --output $(DEMO_CORPUS) --seed 0
 	$(PY) -m pmc15m build --source $(DEMO_CORPUS) --output $(DEMO_OUT) --overwrite
+
+# The demo corpus a day later (articles added, removed, superseded and changed in place; a
+# newer inventory report), then `build --update` of the demo build from it. Run twice, the
+# corpus stays the same and the update finds nothing to do.
+demo-update: setup
+	test -f $(DEMO_OUT)/manifest.json || $(MAKE) demo
+	$(PY) -m pmc15m make-corpus --output $(DEMO_CORPUS) --seed 0 --state 2
+	$(PY) -m pmc15m build --source $(DEMO_CORPUS) --update $(DEMO_OUT)
 
 test: setup
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --durations=10

@@ -17,6 +17,7 @@ SUITES = {
     "dedup": "benchmarks.bench_dedup",
     "fetch": "benchmarks.bench_fetch",
     "publish": "benchmarks.bench_publish",
+    "update": "benchmarks.bench_update",
     "train": "benchmarks.bench_train",
 }
 

@@ -20,6 +20,7 @@ from pipelines.stages import ProcessArticles
 from pipelines.update import ReleasedDigests
 from pipelines.write import WriteDataset
 from pmc15m import fs, journal, progress
+from pmc15m.card import write_card
 from pmc15m.config import BuildConfig
 from pmc15m.fs import FsOptions
 from pmc15m.manifest import manifest_header, read_manifest
@@ -121,7 +122,8 @@ def execute_build(
     before_cleanup: Callable[[], None] | None = None,
     **pipeline_args: Any,
 ) -> dict[str, Any]:
-    """Run ``build_pipeline(**pipeline_args)`` with a journal, then the report; the manifest.
+    """Run ``build_pipeline(**pipeline_args)`` with a journal, then the report and the card;
+    return the manifest.
 
     The journal directory is marked started before the pipeline so a killed run is
     recognised as resumable; ``before_cleanup`` runs once the manifest and report exist.
@@ -134,6 +136,7 @@ def execute_build(
         build_pipeline(pipeline, work_dir=work_dir, **pipeline_args)
     manifest = read_manifest(output)
     write_report(output, manifest)
+    write_card(output, manifest)  # datasets.load_dataset(output) reads the tars (pmc15m.card)
     if before_cleanup is not None:
         before_cleanup()
     if not keep_work:

@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from pmc15m import fs, progress
-from pmc15m.argtypes import positive_int
+from pmc15m.argtypes import CliParser, positive_int
 from pmc15m.sources.base import SourceError
 
 log = logging.getLogger("pmc15m")
@@ -31,11 +31,16 @@ _SUBCOMMAND_MODULES: tuple[str, ...] = (
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="pmc15m",
         description="Build CLIP-ready figure-caption datasets from PubMed Central open access.",
     )
-    parser.add_argument("--log_level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    parser.add_argument(
+        "--log_level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="messages shown on stderr; ERROR also hides the build's progress",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for module in _SUBCOMMAND_MODULES:
         importlib.import_module(module).register(commands)
@@ -43,10 +48,22 @@ def make_parser() -> argparse.ArgumentParser:
         "make-corpus", help="write the embedded mini corpus (a bucket-like directory)"
     )
     corpus.add_argument("--output", required=True, help="directory to write the corpus into")
-    corpus.add_argument("--seed", type=int, default=0)
-    corpus.add_argument("--articles", type=positive_int, default=60, help="number of articles")
+    corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    corpus.add_argument("--articles", type=positive_int, default=60, help="number of articles (default 60)")
     corpus.add_argument(
-        "--figure_scale", type=float, default=1.0, help="multiply typical figure sizes (1; 2.5 is PMC-like)"
+        "--figure_scale",
+        type=float,
+        default=1.0,
+        help="multiply typical figure sizes (default 1; 2.5 is PMC-like)",
+    )
+    corpus.add_argument(
+        "--state",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: the corpus as generated; 2: the same corpus a day later (articles added, removed, "
+        "superseded, changed; a newer inventory report) to try build --update on, made in place "
+        "from state 1 of the same options, or from scratch (default 1)",
     )
     corpus.set_defaults(handler=run_corpus_command)
     return parser
@@ -55,6 +72,14 @@ def make_parser() -> argparse.ArgumentParser:
 def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
     if extra:
         raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+    if args.state == 2:
+        from pmc15m.corpus.changes import make_state2
+
+        changes = make_state2(
+            args.output, seed=args.seed, n_articles=args.articles, figure_scale=args.figure_scale
+        )
+        sys.stdout.write(changes.summary(args.output))
+        return 0
     from pmc15m.corpus.generator import main as corpus_main
 
     sizes = ["--articles", str(args.articles), "--figure-scale", str(args.figure_scale)]

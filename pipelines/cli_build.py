@@ -1,20 +1,31 @@
 """``pmc15m build``: its options, the config they make, and the run.
 
 Options the build does not know are handed to Beam (``--runner``, ``--direct_num_workers``
-...); a flag that neither knows is an error, not a silently ignored typo.
+...); a flag that neither knows is an error, not a silently ignored typo. Every argument
+(values, Beam's runner and options, the output, the source and its inventory) is checked
+before the first write, so a mistake leaves the disk as it was: no empty output folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from typing import Any
 
 from pipelines.cli_sources import add_source_arguments, source_options_from_args
 from pmc15m import fs, journal
-from pmc15m.argtypes import fraction, positive_int, sample_fraction
+from pmc15m.argtypes import (
+    folder_problem,
+    fraction,
+    non_negative_int,
+    percent,
+    positive_float,
+    positive_int,
+    sample_fraction,
+)
 from pmc15m.config import LICENSE_PRESETS, BuildConfig, DedupConfig, FilterConfig, ImageConfig, ParseConfig
 from pmc15m.selection import (
     KNOWN_LICENSE_CODES,
@@ -24,8 +35,10 @@ from pmc15m.selection import (
     read_pmcid_list,
 )
 from pmc15m.sources.base import SourceError
+from pmc15m.sources.options import SourceOptions
 
-# Folders a previous build wrote; --overwrite removes exactly these, nothing else.
+# Folders a previous build wrote; --overwrite removes exactly these, nothing else (not the
+# card, README.md: a folder's README may be the user's own; every build writes it anew).
 _OUTPUT_PARTS = ("train", "validation", "test", "rejects", "report", "index", "tombstones", "manifest.json")
 
 
@@ -83,9 +96,9 @@ def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--licenses",
         type=_licenses,
-        default=d.licenses,
+        default="redistributable",  # argparse passes a string default through _licenses
         help=f"a preset ({', '.join(LICENSE_PRESETS)}) or comma-separated codes and presets "
-        f"(codes: {', '.join(KNOWN_LICENSE_CODES)}); default: redistributable",
+        f"(codes: {', '.join(KNOWN_LICENSE_CODES)})",
     )
     sub.add_argument(
         "--pmcids",
@@ -107,9 +120,16 @@ def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
         "--include_retracted", action="store_true", help="keep retracted articles (default: drop)"
     )
     sub.add_argument("--max_side", type=positive_int, default=img.max_side, help="target size in pixels")
-    sub.add_argument("--resize_mode", choices=("longest", "shortest", "none"), default=img.resize_mode)
-    sub.add_argument("--image_format", choices=("jpeg", "webp"), default=img.output_format)
-    sub.add_argument("--quality", type=positive_int, default=img.quality, help="output JPEG/WebP quality")
+    sub.add_argument(
+        "--resize_mode",
+        choices=("longest", "shortest", "none"),
+        default=img.resize_mode,
+        help="which side --max_side sets (never upscaled); none: keep the source size",
+    )
+    sub.add_argument(
+        "--image_format", choices=("jpeg", "webp"), default=img.output_format, help="stored image format"
+    )
+    sub.add_argument("--quality", type=percent, default=img.quality, help="output JPEG/WebP quality, 1-100")
     sub.add_argument(
         "--max_pixels", type=positive_int, default=img.max_pixels, help="decompression-bomb limit"
     )
@@ -119,21 +139,51 @@ def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--prepend_group_caption", action="store_true", help="fig-group caption first")
     sub.add_argument("--include_label", action="store_true", help="keep 'Figure 1' at the start of captions")
     sub.add_argument("--no_mentions", action="store_true", help="skip the body sentences citing each figure")
-    sub.add_argument("--min_caption_words", type=int, default=flt.min_caption_words)
-    sub.add_argument("--min_image_side", type=int, default=flt.min_image_side, help="source pixels")
-    sub.add_argument("--max_aspect_ratio", type=float, default=flt.max_aspect_ratio)
+    sub.add_argument(
+        "--min_caption_words",
+        type=non_negative_int,
+        default=flt.min_caption_words,
+        help="drop samples whose caption has fewer words",
+    )
+    sub.add_argument(
+        "--min_image_side",
+        type=non_negative_int,
+        default=flt.min_image_side,
+        help="drop images whose shorter side has fewer source pixels",
+    )
+    sub.add_argument(
+        "--max_aspect_ratio",
+        type=positive_float,
+        default=flt.max_aspect_ratio,
+        help="drop images whose long side exceeds the short side this many times",
+    )
     _add_quality_arguments(sub)
     sub.add_argument(
-        "--shard_size", type=positive_int, default=d.shard_size, help="samples per shard (about)"
+        "--shard_size", type=positive_int, default=d.shard_size, help="about this many samples per shard"
     )
-    sub.add_argument("--validation_fraction", type=fraction, default=d.validation_fraction)
-    sub.add_argument("--test_fraction", type=fraction, default=d.test_fraction)
+    sub.add_argument(
+        "--validation_fraction",
+        type=fraction,
+        default=d.validation_fraction,
+        help="share of the articles in the validation split (by PMCID hash, stable across builds)",
+    )
+    sub.add_argument(
+        "--test_fraction",
+        type=fraction,
+        default=d.test_fraction,
+        help="share of the articles in the test split (by PMCID hash, stable across builds)",
+    )
 
 
 def _add_quality_arguments(sub: argparse.ArgumentParser) -> None:
     """Caption quality and deduplication (pmc15m.quality, pmc15m.dedup explain the defaults)."""
     flt, dd = FilterConfig(), DedupConfig()
-    sub.add_argument("--max_caption_words", type=positive_int, default=flt.max_caption_words)
+    sub.add_argument(
+        "--max_caption_words",
+        type=positive_int,
+        default=flt.max_caption_words,
+        help="drop samples whose caption has more words",
+    )
     sub.add_argument(
         "--keep_stock_captions", action="store_true", help="keep captions that are a label or stock phrase"
     )
@@ -216,18 +266,45 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
 
 
 def beam_arguments(extra: list[str]) -> list[str]:
-    """Check the leftover flags are Beam options; the local runner unless one is named."""
-    from pipelines.beam_options import expand_runner_name, unknown_beam_flags
+    """Check the leftover flags are Beam options Beam accepts (runner, names, values), so a
+    mistake fails now and not when the pipeline is made; the local runner unless named."""
+    from pipelines.beam_options import BeamOptionsError, check_beam_flags, expand_runner_name
 
     extra = expand_runner_name(extra)  # --runner DaskRunner -> its full path; none: LocalRunner
-    unknown = unknown_beam_flags(extra)
-    if unknown:
-        raise SourceError(f"unknown option(s): {' '.join(unknown)} (see pmc15m build --help)")
+    try:
+        check_beam_flags(extra)
+    except BeamOptionsError as exc:
+        raise SourceError(str(exc)) from None
     return extra
 
 
-def prepare_output(output: str, overwrite: bool) -> None:
+def open_checked_source(location: str, inventory_date: str | None, options: SourceOptions) -> None:
+    """Open the source and find its inventory, to fail on a bad ``--source`` or
+    ``--inventory_date`` before the output is touched; the build opens it again."""
+    from pmc15m.sources.base import open_source
+
+    if fs.is_local(location):
+        path = fs.local_path(location)
+        if not os.path.exists(path):
+            raise SourceError(f"source directory does not exist: {location}")
+        if not os.path.isdir(path):
+            raise SourceError(f"source is not a directory: {location}")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise SourceError(f"source directory is not readable: {location}")
+    try:
+        open_source(location, inventory_date, options).inventory_parts()
+    except OSError as exc:  # a local inventory that cannot be read
+        raise SourceError(f"cannot read the source {location}: {exc}") from exc
+
+
+def check_output(output: str, overwrite: bool) -> list[str]:
+    """The parts of a previous build at ``output`` that the build replaces; raises when
+    the output cannot be used. Writes nothing."""
     fs.check_location(output)
+    if fs.is_local(output):
+        problem = folder_problem(fs.local_path(output))
+        if problem is not None:
+            raise SourceError(f"--output: {problem}")
     existing = [p for p in _OUTPUT_PARTS if fs.exists(fs.join(output, p))]
     if existing and journal.in_progress(output):
         # An interrupted build: its partial output is redone from the journal (pmc15m.journal).
@@ -236,13 +313,31 @@ def prepare_output(output: str, overwrite: bool) -> None:
         raise SourceError(
             f"{output} already holds a build ({', '.join(existing)}); pass --overwrite to replace it"
         )
+    return existing
+
+
+def clear_output(output: str, existing: list[str]) -> None:
+    """The build's first write: remove the ``existing`` parts of a previous build, make the folder."""
     for part in existing:
         path = fs.join(output, part)
         fs.rmtree(path) if fs.isdir(path) else fs.remove(path)
     fs.makedirs(output)
 
 
+def prepare_output(output: str, overwrite: bool) -> None:
+    """``check_output`` then ``clear_output``: for callers with nothing else to check between."""
+    clear_output(output, check_output(output, overwrite))
+
+
+def _check_update_dir(directory: str) -> None:
+    """A local ``--update`` folder must be there: the update stages its base inside it."""
+    if fs.is_local(directory) and not os.path.isdir(fs.local_path(directory)):
+        what = "is not a folder" if os.path.exists(fs.local_path(directory)) else "does not exist"
+        raise SourceError(f"--update: {directory} {what}")
+
+
 def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
+    """Every argument is checked (values, Beam flags, output, source) before the first write."""
     from pipelines.build import run_build
     from pipelines.summary import format_summary
 
@@ -255,8 +350,13 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     if args.update is not None or args.output is None:
         from pipelines.update import run_update_command
 
+        if args.update is not None:
+            _check_update_dir(args.update)
+            open_checked_source(args.source, args.inventory_date, source_options)
         return run_update_command(args, config, beam_args, source_options, fs_options)
-    prepare_output(args.output, args.overwrite)
+    existing = check_output(args.output, args.overwrite)
+    open_checked_source(args.source, args.inventory_date, source_options)
+    clear_output(args.output, existing)
     started = time.monotonic()
     manifest = run_build(
         args.source,

@@ -17,6 +17,17 @@ from pmc15m.sources.base import SourceError
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _licenses(text: str) -> tuple[str, ...]:
+    """``--licenses`` read as ``build`` reads it, so a typo is refused, never an allowlist
+    that silently matches nothing; ``()`` (preset ``all``) leaves the redistributable gate."""
+    from pmc15m.selection import SelectionError, parse_licenses
+
+    try:
+        return parse_licenses(text)
+    except SelectionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _repo_id(text: str) -> str:
     if not _REPO_ID.match(text) or len(text) > 96 or ".." in text:
         raise argparse.ArgumentTypeError(f"expected org/name, got {text!r}")
@@ -39,22 +50,14 @@ def register(commands: Any) -> None:
     )
     sub.add_argument(
         "--licenses",
-        help="publish only these license codes (comma-separated or a preset); never beyond redistributable",
+        type=_licenses,
+        help="publish only these license codes (comma-separated codes or presets, as for build); "
+        "never beyond redistributable",
     )
     sub.add_argument(
         "--skip-inspect", dest="skip_inspect", action="store_true", help="skip the integrity check"
     )
     sub.set_defaults(handler=run_publish_command)
-
-
-def _allowed(text: str | None) -> tuple[str, ...] | None:
-    from pmc15m.config import LICENSE_PRESETS
-
-    if not text:
-        return None
-    if text in LICENSE_PRESETS:
-        return LICENSE_PRESETS[text] or None
-    return tuple(code.strip() for code in text.split(",") if code.strip()) or None
 
 
 def run_publish_command(args: argparse.Namespace, extra: list[str]) -> int:
@@ -64,7 +67,7 @@ def run_publish_command(args: argparse.Namespace, extra: list[str]) -> int:
         raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
     try:
         plan = publish.prepare(
-            args.output, args.repo_id, allowed=_allowed(args.licenses), verify=not args.skip_inspect
+            args.output, args.repo_id, allowed=args.licenses or None, verify=not args.skip_inspect
         )
         if not args.dry_run:
             publish.upload(plan, private=args.private)

@@ -79,7 +79,8 @@ def finish_index(
     )
     if context is not None:
         rejects = sum(summary.get("rejects_written", []))
-        return update.finish_update(context, output, header["build_id"], shard_stats, articles, rejects)
+        written = {"shards": shard_stats, "compacted": summary.get("compacted", [])}
+        return update.finish_update(context, output, header["build_id"], written, articles, rejects)
     samples = [row for s in shard_stats for row in index.shard_sample_rows(output, s["split"], s["name"])]
     index.write_index(output, articles, samples)
     return {}

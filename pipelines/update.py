@@ -4,7 +4,8 @@ The driver lists the current inventory, compares it with the previous build's in
 (``pmc15m.index_plan.plan_update``), and runs the normal build graph restricted to the PMCIDs
 whose newest version is new or changed. Deduplication also sees the released live
 samples (``ReleasedDigests``), which always win; the write step numbers the new shards and
-reject files after the last ones and writes the tombstones and the merged index before
+reject files after the last ones, rewrites the released shards that hold retired samples
+(``pmc15m.compact``, in parallel), and writes the tombstones and the merged index before
 the manifest (``pmc15m.update`` explains what is and is not rewritten).
 
 Listing runs in the driver: the index has to be compared with the listing as a whole
@@ -117,6 +118,7 @@ def plan(
         sizes=doc["sizes"],
         reject_files=doc["reject_files"],
         previous_manifest=previous,
+        compactions=update.shards_to_compact(base, the_plan.tombstones),
     )
     return context, header, parts
 
@@ -203,5 +205,20 @@ def run_update_command(
         )
         return 0
     sys.stdout.write(format_summary(manifest, args.update, time.monotonic() - started))
-    sys.stdout.write(f"  update of {manifest['previous_build_id']}: {manifest['update']}\n")
+    sys.stdout.write(format_update(manifest))
     return 0
+
+
+def format_update(manifest: dict[str, Any]) -> str:
+    """What an update changed, under the build summary: versions, retired samples, bytes."""
+    u, dataset = manifest["update"], manifest["dataset"]
+    retired = ", ".join(f"{n:,} {reason}" for reason, n in u["tombstones"].items()) or "none"
+    return (
+        f"  update of {manifest['previous_build_id']}: {u['versions_processed']:,} versions processed, "
+        f"{u['versions_unchanged']:,} unchanged\n"
+        f"  retired samples          {sum(u['tombstones'].values()):>9,} ({retired}; tombstones/)\n"
+        f"  shards added             {len(u['shards_added']):>9,} ({u['samples_added']:,} samples)\n"
+        f"  shards rewritten         {u['shards_rewritten']:>9,} ({u['bytes_rewritten']:,} bytes "
+        "copy-on-write, without the retired samples)\n"
+        f"  live dataset             {dataset['samples']:>9,} samples\n"
+    )

@@ -21,10 +21,10 @@ import apache_beam as beam
 
 from pipelines.index import FACTS, finish_index
 from pipelines.portable import Gather, JoinTotals
-from pmc15m import fs, manifest, progress, shards
+from pmc15m import compact, fs, manifest, progress, shards
 from pmc15m.record import Sample, is_article_key
 from pmc15m.splits import assign_shard, shard_count, shard_name
-from pmc15m.update import UpdateContext
+from pmc15m.update import UpdateContext, merged_sizes
 
 REJECTS_DIR = "rejects"
 
@@ -63,6 +63,14 @@ class _WriteShardFn(_OutputDoFn):
             yield {"split": split, "name": name, "count": stats["count"]}
 
 
+class _CompactShardFn(_OutputDoFn):
+    """Rewrites one released shard without the samples the update retired (pmc15m.compact)."""
+
+    def process(self, item: tuple[str, tuple[str, ...]]) -> Iterable[dict[str, Any]]:
+        shard, retired = item
+        yield compact.compact_shard(self.output, shard, retired)
+
+
 class _WriteRejectsFn(_OutputDoFn):
     offset = 0  # the first free reject file number (an update adds after the last)
 
@@ -92,7 +100,9 @@ def _finish_build(
         header=header,
         counts=dict(summary.get("counts", [])),
         rejects_written=sum(summary.get("rejects_written", [])),
-        previous_sizes=update.sizes if update is not None else None,
+        previous_sizes=(
+            merged_sizes(update.sizes, summary.get("compacted", [])) if update is not None else None
+        ),
     )
 
 
@@ -164,6 +174,13 @@ class WriteDataset(beam.PTransform):
         names.append(rejects | "RejectLevel" >> beam.Map(_reject_level))
         counts = names | "AllNames" >> beam.Flatten() | "CountNames" >> beam.combiners.Count.PerElement()
         gathered = {"shards": shard_stats, "counts": counts, "rejects_written": written_rejects}
+        if self.update is not None:  # released shards holding retired samples, rewritten
+            gathered["compacted"] = (
+                rejects.pipeline
+                | "ShardsToCompact" >> beam.Create(sorted(self.update.compactions.items()))
+                | "SpreadCompactions" >> beam.Reshuffle()
+                | "CompactShards" >> beam.ParDo(_CompactShardFn(self.output, self.build_id, self.fs_options))
+            )
         # index/ is written when the input has the article facts (pipelines.index.ArticleFacts)
         facts = {name: pcolls[name] for name in FACTS if name in pcolls}
         with_index = bool(facts)

@@ -8,22 +8,27 @@ redistributes PMC data: NLM acknowledged as the source, each article's own licen
 citation kept with every sample, no claim of NLM endorsement, and only articles licensed
 for redistribution included.
 
-The card is a pure function of the manifest and the license counts, so publishing the same
-build twice writes the same bytes.
+The card is a pure function of the manifest and the license counts, so building or
+publishing the same build twice writes the same bytes. Every build writes it (without a
+repository name); ``publish`` writes it again with one.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
+from collections import Counter
 from typing import Any
 
+import pyarrow.parquet as pq
 import yaml
 
+from pmc15m import fs
 from pmc15m.schema import SAMPLE_SCHEMA_FILE, load_spec
 from pmc15m.splits import SPLITS
 
 CARD_FILE = "README.md"
+SIZES_FILE = "sizes.json"
 TASK_CATEGORIES = ("zero-shot-image-classification", "image-to-text", "text-to-image")
 PMC_COPYRIGHT = "https://pmc.ncbi.nlm.nih.gov/about/copyright/"
 # PMC's license codes -> (Hub license id, deed URL). The Hub card's top-level license is
@@ -52,13 +57,35 @@ def size_category(n: int) -> str:
 
 
 def published_splits(manifest: dict[str, Any]) -> list[str]:
-    """Splits with at least one shard (an empty pattern would make the loader fail)."""
-    return [s for s in SPLITS if manifest.get("splits", {}).get(s, {}).get("shards", 0) > 0]
+    """Splits with at least one sample (an empty pattern would make the loader fail)."""
+    return [s for s in SPLITS if manifest.get("splits", {}).get(s, {}).get("samples", 0) > 0]
 
 
-def card_metadata(manifest: dict[str, Any], licenses: dict[str, int], pretty_name: str) -> dict[str, Any]:
-    """The YAML front matter: license, loading configs, task categories, size."""
+def split_data_files(split: str, sizes: dict[str, int] | None) -> str | list[str]:
+    """The split's tars for ``datasets``: ``split/*.tar``, or the non-empty ones by name.
+
+    ``datasets`` infers the features from the first tar of a split, and fails on an empty
+    one; an update leaves a shard empty when it retires all its samples (pmc15m.compact).
+    """
+    if sizes is None or all(n > 0 for n in sizes.values()):
+        return f"{split}/*.tar"
+    return [f"{split}/{name}" for name, n in sorted(sizes.items()) if n > 0]
+
+
+def card_metadata(
+    manifest: dict[str, Any],
+    licenses: dict[str, int],
+    pretty_name: str,
+    sizes: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    """The YAML front matter: license, loading configs, task categories, size.
+
+    ``sizes``: each split's ``sizes.json`` (None: every shard holds samples).
+    """
     samples = sum(s.get("samples", 0) for s in manifest.get("splits", {}).values())
+    data_files = [
+        {"split": s, "path": split_data_files(s, (sizes or {}).get(s))} for s in published_splits(manifest)
+    ]
     return {
         "pretty_name": pretty_name,
         "license": "other",
@@ -68,12 +95,7 @@ def card_metadata(manifest: dict[str, Any], licenses: dict[str, int], pretty_nam
         "task_categories": list(TASK_CATEGORIES),
         "size_categories": [size_category(samples)],
         "tags": ["biomedical", "pubmed-central", "figure-caption", "clip", "webdataset"],
-        "configs": [
-            {
-                "config_name": "default",
-                "data_files": [{"split": s, "path": f"{s}/*.tar"} for s in published_splits(manifest)],
-            }
-        ],
+        "configs": [{"config_name": "default", "data_files": data_files}],
         "pmc15m": {"build_id": manifest.get("build_id"), "licenses": dict(sorted(licenses.items()))},
     }
 
@@ -93,19 +115,16 @@ def _license_table(licenses: dict[str, int]) -> str:
 
 
 def _tombstones_note(manifest: dict[str, Any]) -> str:
-    """What a consumer must leave out after an update: released shards are never rewritten."""
+    """What updates retired: gone from the shards, kept on record in ``tombstones/``."""
     tombstoned = manifest.get("dataset", {}).get("tombstoned", 0)
     if not tombstoned:
         return ""
-    live = manifest["dataset"].get("live_samples")
     return (
-        f"**Tombstoned samples: {tombstoned:,}.** Their article version was retracted, "
-        "superseded or changed after release; they stay in the released shards and are listed "
-        f"by `key` and `shard` in `tombstones/*.parquet`. The live dataset is the shards minus "
-        f"them ({live:,} samples). "
-        "The pmc15m trainer leaves them out; with `datasets`, drop every sample whose "
-        "(`split/shard`, `__key__`) pair a tombstone names (the shard is the `__url__`'s last "
-        "two path parts, without `.tar`)."
+        f"**Retired samples: {tombstoned:,}.** Updates removed the samples of article versions "
+        "that were retracted, superseded or changed after release: the shards holding them were "
+        "rewritten without them, so every reader (`datasets`, `webdataset`, open_clip's "
+        "`sizes.json`, `pyarrow`) sees only the live samples counted above. "
+        "`tombstones/*.parquet` records each one (`key`, `shard`, `reason`, `build_id`)."
     )
 
 
@@ -141,13 +160,17 @@ def _manifest_block(manifest: dict[str, Any]) -> str:
 
 
 def render_card(
-    manifest: dict[str, Any], licenses: dict[str, int], repo_id: str = "", pretty_name: str = ""
+    manifest: dict[str, Any],
+    licenses: dict[str, int],
+    repo_id: str = "",
+    pretty_name: str = "",
+    sizes: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """The whole ``README.md``: YAML front matter, then the body."""
     from pmc15m.card_text import body
 
     pretty_name = pretty_name or "PMC figure-caption pairs (pmc15m)"
-    meta = card_metadata(manifest, licenses, pretty_name)
+    meta = card_metadata(manifest, licenses, pretty_name, sizes)
     front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
     sections = {
         "licenses": _license_table(licenses),
@@ -156,6 +179,46 @@ def render_card(
         "manifest": _manifest_block(manifest),
     }
     return f"---\n{front}---\n\n" + body(manifest, licenses, repo_id, pretty_name, sections)
+
+
+def license_counts(output: str) -> Counter:
+    """Samples per ``license_code`` over every shard Parquet of every split."""
+    counts: Counter = Counter()
+    for split in SPLITS:
+        directory = fs.join(output, split)
+        for name in fs.listdir(directory):
+            if name.endswith(".parquet") and not name.startswith("."):
+                with fs.open_read(fs.join(directory, name)) as handle:
+                    column = pq.read_table(handle, columns=["license_code"]).column("license_code")
+                counts.update(code or "(none)" for code in column.to_pylist())
+    return counts
+
+
+def read_sizes(output: str) -> dict[str, dict[str, int]]:
+    """Each split's ``sizes.json`` (an empty dict for a split without one)."""
+    sizes = {}
+    for split in SPLITS:
+        path = fs.join(output, split, SIZES_FILE)
+        sizes[split] = json.loads(fs.read_bytes(path)) if fs.exists(path) else {}
+    return sizes
+
+
+def card_for(output: str, manifest: dict[str, Any], repo_id: str = "") -> tuple[str, Counter]:
+    """The card of the build at ``output`` and the license counts it was made from."""
+    licenses = license_counts(output)
+    return render_card(manifest, dict(licenses), repo_id, sizes=read_sizes(output)), licenses
+
+
+def write_card(output: str, manifest: dict[str, Any]) -> str:
+    """Write the card for the build at ``output``; return its text.
+
+    Every build and update writes it, so ``datasets.load_dataset(output)`` reads the tars
+    (not the Parquet and JSON files beside them) before anything is published; ``publish``
+    writes it again with the repository's name.
+    """
+    card, _ = card_for(output, manifest)
+    fs.write_bytes(fs.join(output, CARD_FILE), card.encode("utf-8"))
+    return card
 
 
 def validate_card(text: str, files: list[str]) -> list[str]:
@@ -183,11 +246,12 @@ def validate_card(text: str, files: list[str]) -> list[str]:
     covered = set()
     for config in configs:
         for entry in config.get("data_files", []):
-            matches = fnmatch.filter(files, entry["path"])
-            if not matches:
-                problems.append(f"config {config.get('config_name')}: {entry['path']} matches no file")
-            if not entry["path"].endswith(".tar"):
-                problems.append(f"config {config.get('config_name')}: {entry['path']} is not the tars")
+            paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+            for path in paths:
+                if not fnmatch.filter(files, path):
+                    problems.append(f"config {config.get('config_name')}: {path} matches no file")
+                if not path.endswith(".tar"):
+                    problems.append(f"config {config.get('config_name')}: {path} is not the tars")
             covered.add(entry.get("split"))
     with_tars = {f.split("/", 1)[0] for f in files if f.endswith(".tar") and f.split("/", 1)[0] in SPLITS}
     if with_tars - covered:

@@ -65,7 +65,7 @@ def _loading(manifest: dict[str, Any], repo_id: str) -> str:
     splits = manifest.get("splits", {})
     train = splits.get("train", {})
     last = max(train.get("shards", 1) - 1, 0)
-    name = repo_id or "<org>/<name>"
+    name = repo_id or "path/to/this/folder"  # a build's own card; publish names the repository
     return f"""## Loading
 
 ```python

@@ -12,10 +12,10 @@ Every build writes two Parquet files under ``index/``:
   against the released ones without reading a single old image.
 
 ``pmc15m.index_plan.plan_update`` compares a previous index with the current listing.
-Samples of a version that disappeared, was superseded or changed are *tombstoned*: listed by key and shard in
-``tombstones/<build_id>.parquet`` rather than deleted, so released shards are never
-rewritten. The live samples of an output are ``samples.parquet`` minus every tombstone
-(a tombstone names a key *in one shard*: a changed version's new samples reuse its keys).
+Samples of a version that disappeared, was superseded or changed are *retired*: listed by
+key and shard in ``tombstones/<build_id>.parquet`` (a tombstone names a key *in one shard*:
+a changed version's new samples reuse its keys) and taken out of their shards
+(``pmc15m.compact``), so ``samples.parquet`` lists exactly what the shards hold.
 
 Everything here works on plain rows and goes through ``pmc15m.fs``, so an ``s3://`` output
 is indexed the same way; every file is sorted and written with fixed settings, so the same
@@ -186,13 +186,8 @@ def article_rows(
     ]
 
 
-def check_against_shards(
-    output: str,
-    placed: Any,
-    tombstoned: set[tuple[str, str]],
-    hash_keys: Any,
-) -> list[str]:
-    """Problems where ``index/samples.parquet`` and the shards (or the tombstones) disagree.
+def check_against_shards(output: str, placed: Any, hash_keys: Any) -> list[str]:
+    """Problems where ``index/samples.parquet`` and the shards disagree.
 
     ``placed``: the sorted-or-not hashes of every ``"split/shard/key"`` the tars hold, made
     by ``hash_keys`` (``pmc15m.inspect`` keeps hashes, not key strings, for 30M samples).
@@ -204,18 +199,14 @@ def check_against_shards(
         table = pq.read_table(handle, columns=["key", "shard"])
     keys, shards = table.column("key").to_pylist(), table.column("shard").to_pylist()
     indexed = hash_keys([f"{shard}/{key}" for key, shard in zip(keys, shards, strict=True)])
-    problems = []
-    if not np.array_equal(np.sort(indexed), np.sort(placed)):
-        missing = len(np.setdiff1d(placed, indexed))
-        extra = len(np.setdiff1d(indexed, placed))
-        problems.append(
-            f"{path}: lists {len(indexed)} samples, the shards hold {len(placed)} "
-            f"({missing} not in the index, {extra} not in any shard)"
-        )
-    unknown = tombstoned - set(zip(keys, shards, strict=True))
-    if unknown:
-        problems.append(f"{output}/{TOMBSTONES_DIR}: {len(unknown)} tombstones name no indexed sample")
-    return problems
+    if np.array_equal(np.sort(indexed), np.sort(placed)):
+        return []
+    missing = len(np.setdiff1d(placed, indexed))
+    extra = len(np.setdiff1d(indexed, placed))
+    return [
+        f"{path}: lists {len(indexed)} samples, the shards hold {len(placed)} "
+        f"({missing} not in the index, {extra} not in any shard)"
+    ]
 
 
 def rows_from_facts(

@@ -19,7 +19,7 @@ from typing import IO, Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from pmc15m import fs, index
+from pmc15m import fs, index, journal
 from pmc15m.manifest import MANIFEST
 from pmc15m.schema import sample_schema
 from pmc15m.splits import SPLITS
@@ -28,6 +28,7 @@ REJECTS_DIR = "rejects"
 MEMBER_KINDS = ("json", "txt")
 IMAGE_KINDS = ("jpg", "webp")
 SIZES = "sizes.json"
+UPDATE_BASE = "update-base"  # pmc15m.update.BASE_DIR: present while an update is unfinished
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Inspection:
     rejects: int = 0
     samples: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    # (key, "split/shard") of tombstoned samples: an update's retired copies (pmc15m.index)
+    # (key, "split/shard") of samples updates retired: no longer in their shards (pmc15m.compact)
     tombstoned: set[tuple[str, str]] = field(default_factory=set)
     placed: list[np.ndarray] = field(default_factory=list)  # hashes of "split/shard/key"
 
@@ -183,7 +184,7 @@ def _check_split(
         _check_stats(fs.join(directory, trio[2]), shard, digests, problems)
         counts[trio[0]] = len(shard.keys)
         where = f"{split}/{stem}"
-        keys_hash.append(_key_hashes([k for k in shard.keys if (k, where) not in result.tombstoned]))
+        keys_hash.append(_key_hashes(shard.keys))
         result.placed.append(_key_hashes([f"{where}/{k}" for k in shard.keys]))
         shown = sum(1 for s in result.samples if s["split"] == split)
         result.samples.extend(_sample_lines(split, shard, n_samples - shown))
@@ -260,6 +261,20 @@ def _count_rejects(output: str, result: Inspection) -> None:
                 result.problems.append(f"{directory}/{name}: unreadable Parquet ({exc})")
 
 
+def _check_retired(output: str, result: Inspection, placed: np.ndarray) -> None:
+    """No sample an update retired may be left in its shard, and no update half done."""
+    retired = _key_hashes([f"{shard}/{key}" for key, shard in sorted(result.tombstoned)])
+    left = int(np.isin(retired, placed).sum())
+    if left:
+        result.problems.append(
+            f"{output}/{index.TOMBSTONES_DIR}: {left} retired sample(s) are still in their shards"
+        )
+    if fs.exists(fs.join(journal.work_root(output), UPDATE_BASE)):
+        result.problems.append(
+            f"{output}: an update did not finish; run the same `pmc15m build --update` command again"
+        )
+
+
 def inspect_output(output: str, n_samples: int = 3) -> Inspection:
     """Read every file of the build at ``output`` and check that they agree."""
     if not fs.isdir(output):
@@ -271,9 +286,10 @@ def inspect_output(output: str, n_samples: int = 3) -> Inspection:
         _check_split(output, split, result, keys_hash, n_samples)
     _count_rejects(output, result)
     _check_manifest(output, result)
+    placed = np.concatenate(result.placed) if result.placed else np.zeros(0, np.uint64)
     if index.has_index(output):
-        placed = np.concatenate(result.placed) if result.placed else np.zeros(0, np.uint64)
-        result.problems += index.check_against_shards(output, placed, result.tombstoned, _key_hashes)
+        result.problems += index.check_against_shards(output, placed, _key_hashes)
+    _check_retired(output, result, placed)
     hashes = np.concatenate(keys_hash) if keys_hash else np.zeros(0, np.uint64)
     if len(np.unique(hashes)) != len(hashes):
         result.problems.append("some sample keys appear in more than one shard")
@@ -286,6 +302,10 @@ def format_inspection(result: Inspection, caption_chars: int = 100) -> str:
     for split, info in result.splits.items():
         lines.append(f"  {split:<10} {info['samples']:>9,} samples in {info['shards']} shard(s)")
     lines.append(f"  rejects    {result.rejects:>9,} rows")
+    if result.tombstoned:
+        lines.append(
+            f"  retired    {len(result.tombstoned):>9,} samples (tombstones/; no longer in the shards)"
+        )
     if result.samples:
         lines.append("samples:")
     for s in result.samples:

@@ -18,10 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from pmc15m import fs
-from pmc15m.card import CARD_FILE, render_card, validate_card
+from pmc15m.card import CARD_FILE, card_for, validate_card
 from pmc15m.config import LICENSE_PRESETS
 from pmc15m.manifest import MANIFEST, read_manifest
 from pmc15m.splits import SPLITS
@@ -31,7 +29,7 @@ log = logging.getLogger(__name__)
 REDISTRIBUTABLE = frozenset(LICENSE_PRESETS["redistributable"])
 # What a published dataset holds; rejects/ stays home (it describes articles whose license
 # forbids redistribution) and so do hidden temporaries.
-# tombstones/: after an update, the samples consumers must leave out (pmc15m.index)
+# tombstones/: the record of what updates retired (no longer in the shards: pmc15m.compact)
 UPLOAD_PATTERNS = (CARD_FILE, MANIFEST, "report/*", "tombstones/*", *(f"{split}/*" for split in SPLITS))
 IGNORE_PATTERNS = (".*", "*/.*")
 COMMIT_MESSAGE = "Upload pmc15m build {build_id}"
@@ -54,19 +52,6 @@ class PublishPlan:
     @property
     def total_bytes(self) -> int:
         return sum(size for _, size in self.files)
-
-
-def license_counts(output: str) -> Counter:
-    """Samples per ``license_code`` over every shard Parquet of every split."""
-    counts: Counter = Counter()
-    for split in SPLITS:
-        directory = fs.join(output, split)
-        for name in fs.listdir(directory):
-            if name.endswith(".parquet") and not name.startswith("."):
-                with fs.open_read(fs.join(directory, name)) as handle:
-                    column = pq.read_table(handle, columns=["license_code"]).column("license_code")
-                counts.update(code or "(none)" for code in column.to_pylist())
-    return counts
 
 
 def check_licenses(counts: Counter, allowed: tuple[str, ...] | None = None) -> None:
@@ -101,11 +86,10 @@ def prepare(
     if not fs.exists(fs.join(output, MANIFEST)):
         raise PublishError(f"{output} holds no finished build (no {MANIFEST})")
     manifest = read_manifest(output)
-    counts = license_counts(output)
+    card, counts = card_for(output, manifest, repo_id)
     check_licenses(counts, allowed)
     if verify:
         _verify(output)
-    card = render_card(manifest, dict(counts), repo_id)
     names = sorted({name for name, _ in upload_files(output)} | {CARD_FILE})
     problems = validate_card(card, names)
     if problems:

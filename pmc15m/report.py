@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmc15m import fs
+from pmc15m.index import read_tombstones
 from pmc15m.record import is_article_key
 from pmc15m.splits import SPLITS
 
@@ -137,7 +138,11 @@ class Collected:
     cluster_sizes: Counter = field(default_factory=Counter)
     rejects: dict[str, Counter] = field(default_factory=lambda: {"article": Counter(), "figure": Counter()})
     duplicate_reasons: Counter = field(default_factory=Counter)  # reject reason of rows with duplicate_of
-    gallery: list[tuple[str, GalleryItem]] = field(default_factory=list)
+    tombstoned: Counter = field(default_factory=Counter)  # samples updates retired, by reason
+    # heap of (reversed rank, reversed sequence number, item): the first two are unique, so
+    # the heap never compares two items (a key can repeat across shards of an old output)
+    gallery: list[tuple[str, int, GalleryItem]] = field(default_factory=list)
+    seen: int = 0
 
 
 def _ints(table: Any, name: str) -> np.ndarray:
@@ -184,10 +189,11 @@ def _fold_gallery(acc: Collected, table: Any, tar_path: str, size: int) -> None:
             row.get("height") or 0,
             row.get("license_code", ""),
         )
-        entry = (_negate(rank), item)
+        acc.seen += 1
+        entry = (_negate(rank), -acc.seen, item)
         if len(acc.gallery) < size:
             heapq.heappush(acc.gallery, entry)
-        elif entry[0] > acc.gallery[0][0]:
+        elif entry[:2] > acc.gallery[0][:2]:
             heapq.heapreplace(acc.gallery, entry)
 
 
@@ -235,11 +241,12 @@ def collect(output: str, gallery_size: int = GALLERY_SIZE) -> Collected:
         _fold_counters(acc, table)
         _fold_gallery(acc, table, path[: -len(".parquet")] + ".tar", gallery_size)
     _fold_rejects(acc, output)
+    acc.tombstoned.update(row["reason"] for row in read_tombstones(output))
     return acc
 
 
 def gallery_items(acc: Collected) -> list[GalleryItem]:
-    return sorted((item for _neg, item in acc.gallery), key=lambda item: item.rank)
+    return sorted((entry[2] for entry in acc.gallery), key=lambda item: (item.rank, item.shard))
 
 
 def _sorted_counts(counter: Counter, limit: int | None = None) -> dict[str, int]:
@@ -256,6 +263,11 @@ def build_stats(acc: Collected, manifest: dict[str, Any]) -> dict[str, Any]:
         "funnel": {k: v for k, v in counts.items() if isinstance(v, int)},
         "splits": {split: acc.splits.get(split, 0) for split in SPLITS},
         "samples": sum(acc.splits.values()),
+        # samples updates retired: in tombstones/, no longer in any shard (pmc15m.compact)
+        "tombstoned": {
+            "total": sum(acc.tombstoned.values()),
+            "by_reason": dict(sorted(acc.tombstoned.items())),
+        },
         "rejects": {level: _sorted_counts(c) for level, c in acc.rejects.items()},
         "caption_words": acc.words.summary(),
         "caption_tokens": {

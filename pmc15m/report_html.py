@@ -70,7 +70,14 @@ def _overview(stats: dict[str, Any]) -> str:
     return (
         '<div class="tables">'
         + _table(splits, ("split", "samples"))
-        + _table([("rejected rows", rejects), ("distinct licenses", len(stats["licenses"]))], ("other", ""))
+        + _table(
+            [
+                ("rejected rows", rejects),
+                ("retired by updates (tombstones/)", stats["tombstoned"]["total"]),
+                ("distinct licenses", len(stats["licenses"])),
+            ],
+            ("other", ""),
+        )
         + _table(_summary_rows(stats["caption_words"]), ("caption words", ""))
         + _table([*_summary_rows(tokens), (f"share > {TEXT_CONTEXT}", f"{over:.1%}")], ("caption tokens", ""))
         + _table(_summary_rows(stats["image"]["src_longest_side"]), ("source longest side", "px"))

@@ -168,16 +168,17 @@ def _sample_members(sample: Sample) -> list[tuple[str, bytes]]:
     ]
 
 
-def _tar_writer(samples: Sequence[Sample]) -> Writer:
+def _tar_writer(members: Sequence[tuple[str, bytes]]) -> Writer:
+    """Members with fixed headers (mtime, owner, mode), so the same members give the same bytes."""
+
     def write(handle: IO[bytes]) -> None:
         with tarfile.open(fileobj=handle, mode="w", format=TAR_FORMAT) as tar:
-            for sample in samples:
-                for member, payload in _sample_members(sample):
-                    info = tarfile.TarInfo(member)
-                    info.size, info.mtime, info.mode = len(payload), TAR_MTIME, TAR_MODE
-                    info.uid = info.gid = 0
-                    info.uname = info.gname = ""
-                    tar.addfile(info, io.BytesIO(payload))
+            for member, payload in members:
+                info = tarfile.TarInfo(member)
+                info.size, info.mtime, info.mode = len(payload), TAR_MTIME, TAR_MODE
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, io.BytesIO(payload))
 
     return write
 
@@ -226,25 +227,44 @@ def _mean(values: Sequence[float]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
-def shard_stats(name: str, samples: Sequence[Sample]) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True, slots=True)
+class ShardEntry:
+    """What a shard's ``_stats.json`` is computed from: the same whether the shard is written
+    from samples or rewritten from a released shard's files (``pmc15m.compact``)."""
+
+    key: str
+    image: bytes
+    caption: str
+    width: int | None
+    height: int | None
+    split: str
+
+
+def shard_entry(sample: Sample) -> ShardEntry:
+    return ShardEntry(
+        sample.key, sample.image or b"", sample.caption, sample.width, sample.height, sample.split
+    )
+
+
+def shard_stats(name: str, entries: Sequence[ShardEntry]) -> dict[str, Any]:
     """The deterministic part of ``<name>_stats.json`` (no timestamps, rounded means)."""
     formats: dict[str, int] = {}
     splits: dict[str, int] = {}
-    for sample in samples:
-        ext = image_extension(sample.image or b"")
+    for entry in entries:
+        ext = image_extension(entry.image)
         formats[ext] = formats.get(ext, 0) + 1
-        splits[sample.split] = splits.get(sample.split, 0) + 1
+        splits[entry.split] = splits.get(entry.split, 0) + 1
     return {
         "name": name,
-        "count": len(samples),
-        "successes": len(samples),  # rejects go to rejects/, so every sample written succeeded
-        "first_key": samples[0].key if samples else None,
-        "last_key": samples[-1].key if samples else None,
-        "total_image_bytes": sum(len(s.image or b"") for s in samples),
-        "caption_words_mean": _mean([len(s.caption.split()) for s in samples]),
-        "caption_chars_mean": _mean([len(s.caption) for s in samples]),
-        "width_mean": _mean([s.width for s in samples if s.width is not None]),
-        "height_mean": _mean([s.height for s in samples if s.height is not None]),
+        "count": len(entries),
+        "successes": len(entries),  # rejects go to rejects/, so every sample written succeeded
+        "first_key": entries[0].key if entries else None,
+        "last_key": entries[-1].key if entries else None,
+        "total_image_bytes": sum(len(e.image) for e in entries),
+        "caption_words_mean": _mean([len(e.caption.split()) for e in entries]),
+        "caption_chars_mean": _mean([len(e.caption) for e in entries]),
+        "width_mean": _mean([e.width for e in entries if e.width is not None]),
+        "height_mean": _mean([e.height for e in entries if e.height is not None]),
         "image_formats": formats,
         "splits": splits,
     }
@@ -263,16 +283,34 @@ def write_shard(directory: str, name: str, samples: Sequence[Sample]) -> dict[st
     ordered = sorted(samples, key=lambda s: s.key)
     _check_kept(ordered)
     table = rows_to_table([_plain(s.row()) for s in ordered], sample_schema())
-    stats = shard_stats(name, ordered)
+    members = [member for sample in ordered for member in _sample_members(sample)]
+    stats = write_shard_files(directory, name, members, table, [shard_entry(s) for s in ordered])
+    logger.info("wrote shard %s/%s.tar: %d samples", directory, name, len(ordered))
+    return stats
+
+
+def write_shard_files(
+    directory: str,
+    name: str,
+    members: Sequence[tuple[str, bytes]],
+    table: pa.Table,
+    entries: Sequence[ShardEntry],
+) -> dict[str, Any]:
+    """The shard trio from its tar members, its Parquet table and its entries; the stats.
+
+    The tar and Parquet files are staged first and the stats last, so a present
+    ``_stats.json`` says its shard is complete; each file replaces its predecessor by one
+    rename (or one upload), never half-written.
+    """
+    stats = shard_stats(name, entries)
     _fs_makedirs(directory)
     tar_path, parquet_path = (os.path.join(directory, f"{name}.{ext}") for ext in ("tar", "parquet"))
     with _Staging() as staging:
-        tar_temp = staging.stage(tar_path, _tar_writer(ordered))
+        tar_temp = staging.stage(tar_path, _tar_writer(members))
         parquet_temp = staging.stage(parquet_path, _parquet_writer(table))
         stats["files"] = {f"{name}.tar": _fs_digest(tar_temp), f"{name}.parquet": _fs_digest(parquet_temp)}
         stats_path = os.path.join(directory, f"{name}_stats.json")
         staging.stage(stats_path, _bytes_writer(_json_file_bytes(stats)))
-    logger.info("wrote shard %s: %d samples", tar_path, len(ordered))
     return stats
 
 

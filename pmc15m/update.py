@@ -1,10 +1,13 @@
 """Incremental refresh: what ``pmc15m build --update DIR`` needs besides the normal build.
 
-An update writes *into* the previous output. It never rewrites a released file: new
-samples land in new shards numbered after the last ones of each split, new rejects in new
-reject files, and samples of removed, superseded or changed article versions are listed in
-``tombstones/<build_id>.parquet``. Only ``sizes.json``, ``index/``, ``manifest.json`` and
-``report/`` are replaced (they describe the whole output).
+An update writes *into* the previous output. New samples land in new shards numbered after
+the last ones of each split, new rejects in new reject files. Samples of removed,
+superseded or changed article versions are *retired*: listed in
+``tombstones/<build_id>.parquet`` (key, shard, reason) and taken out of the released shards
+that held them, each rewritten copy-on-write (``pmc15m.compact``), so every reader of the
+shards sees exactly the live dataset. No other released shard or reject file is touched;
+``sizes.json``, ``index/``, ``manifest.json``, ``report/`` and the card describe the whole
+output and are replaced.
 
 Before anything is written, the previous build's manifest, index and shard sizes are copied
 to ``_work/update-base/`` (the *base*). Every decision of the update is taken from the base,
@@ -20,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmc15m import dedup, fs, index, index_plan, journal
+from pmc15m import compact, dedup, fs, index, index_plan, journal
 from pmc15m.config import BuildConfig
 from pmc15m.manifest import MANIFEST
 from pmc15m.sources.base import SourceError
@@ -51,6 +54,8 @@ class UpdateContext:
     sizes: dict[str, dict[str, int]]  # the previous shards: split -> {"00000.tar": n}
     reject_files: list[str]
     previous_manifest: dict[str, Any] = field(default_factory=dict)
+    # "split/shard" -> retired keys it holds: the released shards to rewrite
+    compactions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def shard_offset(self, split: str) -> int:
         """The first shard number free in ``split``: after the last released one."""
@@ -146,6 +151,16 @@ def base_tombstones(base: str) -> list[dict[str, Any]]:
     return index.read_table_rows(fs.join(base, TOMBSTONES_FILE))
 
 
+def shards_to_compact(base: str, tombstones: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+    """The released shards holding a sample this update or an earlier one retired.
+
+    Earlier tombstones count too: an output written before shards were compacted still
+    holds its retired samples, and the first update after that takes them out.
+    """
+    samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
+    return compact.retired_by_shard(samples, base_tombstones(base) + tombstones)
+
+
 def base_live_samples(base: str) -> list[dict[str, Any]]:
     """The released samples still live: the base index minus every earlier tombstone."""
     samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
@@ -155,7 +170,8 @@ def base_live_samples(base: str) -> list[dict[str, Any]]:
 def merged_sizes(
     previous: dict[str, dict[str, int]], shard_stats: list[dict[str, Any]]
 ) -> dict[str, dict[str, int]]:
-    """The sizes of every shard of the output: the previous ones and the update's new ones."""
+    """Shard sizes after an update: the released ones, overridden by what was written
+    again (compacted or new shards: ``{"split", "name", "count"}``)."""
     sizes = {split: dict(previous.get(split, {})) for split in SPLITS}
     for stat in shard_stats:
         sizes[stat["split"]][f"{stat['name']}.tar"] = stat["count"]
@@ -166,34 +182,43 @@ def finish_update(
     update: UpdateContext,
     output: str,
     build_id: str,
-    shard_stats: list[dict[str, Any]],
+    written: dict[str, list[dict[str, Any]]],
     article_rows: list[dict[str, Any]],
     rejects_written: int,
 ) -> dict[str, Any]:
     """Write the tombstones and the merged index; return the manifest fields of the update.
 
-    Reads the previous index from the base, so running it twice gives the same files.
+    ``written``: ``{"shards": new shards' stats, "compacted": pmc15m.compact results}``.
+    The index lists exactly the samples the shards hold: the released ones not retired and
+    the new ones. Reads the previous index from the base, so running it twice gives the
+    same files.
     """
+    shard_stats, compacted = written.get("shards", []), written.get("compacted", [])
     index.write_tombstones(output, build_id, update.tombstones)
     previous_articles = index.read_table_rows(index.index_path(update.base_dir, index.ARTICLES_FILE))
     previous_samples = index.read_table_rows(index.index_path(update.base_dir, index.SAMPLES_FILE))
     new_samples = [r for s in shard_stats for r in index.shard_sample_rows(output, s["split"], s["name"])]
     articles = index_plan.merge_articles(previous_articles, article_rows, update.processed)
-    samples = previous_samples + new_samples
-    index.write_index(output, articles, samples)
     dead = base_tombstones(update.base_dir) + update.tombstones
+    samples = index_plan.live_sample_rows(previous_samples, dead) + new_samples
+    index.write_index(output, articles, samples)
     previous = update.previous_manifest
     previous_rejects = previous.get("dataset", {}).get(
         "rejects", previous.get("counts", {}).get("rejects_written", 0)
     )
-    added = sorted(f"{s['split']}/{s['name']}" for s in shard_stats)
     return {
         "previous_build_id": update.previous_build_id,
         "build_chain": [*previous.get("build_chain", []), update.previous_build_id],
-        "update": {**update.summary, "shards_added": added, "samples_added": len(new_samples)},
+        "update": {
+            **update.summary,
+            "shards_added": sorted(f"{s['split']}/{s['name']}" for s in shard_stats),
+            "samples_added": len(new_samples),
+            "shards_rewritten": len(compacted),
+            "samples_retired": sum(c["retired"] for c in compacted),
+            "bytes_rewritten": sum(c["bytes_rewritten"] for c in compacted),
+        },
         "dataset": {
             "samples": len(samples),
-            "live_samples": len(index_plan.live_sample_rows(samples, dead)),
             "tombstoned": len(dead),
             "rejects": previous_rejects + rejects_written,
         },

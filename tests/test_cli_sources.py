@@ -9,20 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import cli_error
+from cli_support import refused
 
 from pipelines.cli import main
 from pmc15m.sources.base import INVENTORY_PREFIX
 from pmc15m.sources.legacy import FILE_LIST
 
 REPORT = "2026-01-01T00-00Z"
-
-
-def _one_line(capsys, argv: list[str]) -> str:
-    """A SourceError the CLI maps: exactly one line, prefixed like argparse's own errors."""
-    err = cli_error(capsys, argv)
-    assert err.count("\n") == 1 and err.startswith("pmc15m: error: "), err
-    return err
 
 
 @pytest.fixture
@@ -55,16 +48,17 @@ def test_help_names_the_selection_options(capsys):
     ],
 )
 def test_inventory_date_malformed_or_absent(capsys, bucket, tmp_path, date, message):
-    assert message in _one_line(capsys, _build(bucket, tmp_path, "--inventory_date", date))
+    assert message in refused(capsys, _build(bucket, tmp_path, "--inventory_date", date), tmp_path)
 
 
 def test_report_without_manifest(capsys, bucket, tmp_path):
-    assert f"inventory report {REPORT} has no manifest.json" in _one_line(capsys, _build(bucket, tmp_path))
+    err = refused(capsys, _build(bucket, tmp_path), tmp_path)
+    assert f"inventory report {REPORT} has no manifest.json" in err
 
 
 def test_directory_without_inventory_or_file_list(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
-    assert "no inventory report found" in _one_line(capsys, _build(tmp_path / "empty", tmp_path))
+    assert "no inventory report found" in refused(capsys, _build(tmp_path / "empty", tmp_path), tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +74,7 @@ def test_pmcids_file_errors(capsys, bucket, tmp_path, content, message):
     path = tmp_path / "ids.txt"
     if content is not None:
         path.write_text(content)
-    assert message in _one_line(capsys, _build(bucket, tmp_path, "--pmcids", str(path)))
+    assert message in refused(capsys, _build(bucket, tmp_path, "--pmcids", str(path)), tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -97,8 +91,7 @@ def test_pmcids_file_errors(capsys, bucket, tmp_path, content, message):
     ],
 )
 def test_bad_selection_values(capsys, bucket, tmp_path, argv, message):
-    err = cli_error(capsys, _build(bucket, tmp_path, *argv))
-    assert message in err.strip().splitlines()[-1]
+    assert message in refused(capsys, _build(bucket, tmp_path, *argv), tmp_path)
 
 
 def _legacy(tmp_path: Path, header: str) -> Path:
@@ -112,12 +105,11 @@ def test_legacy_mirror_refuses_an_inventory_date(capsys, tmp_path):
     root = _legacy(
         tmp_path, "File,Article Citation,Accession ID,Last Updated (YYYY-MM-DD HH:MM:SS),PMID,License"
     )
-    err = _one_line(capsys, _build(root, tmp_path, "--inventory_date", REPORT))
+    err = refused(capsys, _build(root, tmp_path, "--inventory_date", REPORT), tmp_path)
     assert "legacy oa_package mirror" in err and "--inventory_date" in err
 
 
 def test_legacy_file_list_with_wrong_columns(capsys, tmp_path):
     root = _legacy(tmp_path, "Path,Citation,PMCID")
-    assert "oa_file_list.csv lacks column(s) File, Accession ID, License" in _one_line(
-        capsys, _build(root, tmp_path)
-    )
+    err = refused(capsys, _build(root, tmp_path), tmp_path)
+    assert "oa_file_list.csv lacks column(s) File, Accession ID, License" in err

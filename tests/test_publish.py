@@ -25,9 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.cli import main
-from pmc15m.card import render_card, validate_card
+from pmc15m.card import license_counts, render_card, validate_card
 from pmc15m.manifest import read_manifest
-from pmc15m.publish import license_counts
 from pmc15m.splits import SPLITS
 
 TOKEN = "hf_pmc15mTestSecretToken0123456789"
@@ -193,9 +192,20 @@ def test_an_updated_output_publishes_its_tombstones_and_says_so(small_build, tmp
     shutil.copytree(small_build, updated)
     write_tombstones(str(updated), "u1", [{"key": "k", "shard": "train/00000", "reason": "removed"}])
     assert "tombstones/u1.parquet" in {name for name, _ in upload_files(str(updated))}
-    dataset = {"samples": 10, "live_samples": 9, "tombstoned": 1}
+    dataset = {"samples": 9, "tombstoned": 1}
     text = render_card({**manifest, "dataset": dataset}, {"CC BY": 1})
-    assert "**Tombstoned samples: 1.**" in text and "(9 samples)" in text
+    assert "**Retired samples: 1.**" in text and "tombstones/*.parquet" in text
+
+
+def test_the_card_loads_only_non_empty_tars_of_a_split_an_update_emptied_a_shard_of(small_build):
+    """``datasets`` infers the features from a split's first tar and fails on an empty one."""
+    from pmc15m.card import card_metadata
+
+    manifest = read_manifest(str(small_build))
+    sizes = {"train": {"00000.tar": 0, "00001.tar": 3}, "test": {"00000.tar": 2}}
+    files = card_metadata(manifest, {"CC BY": 5}, "x", sizes)["configs"][0]["data_files"]
+    by_split = {entry["split"]: entry["path"] for entry in files}
+    assert by_split["train"] == ["train/00001.tar"] and by_split["test"] == "test/*.tar"
 
 
 def test_dry_run_validates_and_lists_without_any_request(out, hub, capsys):
@@ -220,12 +230,13 @@ def _relabel(out: Path, code: str, how_many: int = 1) -> None:
 
 def test_tdm_samples_are_refused(out, hub, capsys):
     _relabel(out, "TDM", 2)
+    card = (out / "README.md").read_bytes()  # the build's own
     with pytest.raises(SystemExit) as exc:
         _publish(capsys, out, "--dry-run")
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "TDM (2 samples)" in err and "Traceback" not in err
-    assert not (out / "README.md").exists() and hub.requests == []
+    assert (out / "README.md").read_bytes() == card and hub.requests == []  # no card for a hub
 
 
 def test_user_excluded_licenses_are_refused(out, hub, capsys):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-import pytest
 import webdataset as wds
 from braceexpand import braceexpand
 from PIL import Image
@@ -57,34 +56,46 @@ def test_webdataset_reads_every_sample_with_image_caption_and_metadata(small_bui
     assert sorted(seen) == sorted(_keys(small_build, "train"))
 
 
-@pytest.fixture(scope="module")
-def carded(small_build, tmp_path_factory) -> Path:
-    """A copy of the build with its dataset card, as ``pmc15m publish --dry-run`` leaves it."""
-    out = Path(shutil.copytree(small_build, tmp_path_factory.mktemp("carded") / "out"))
-    prepare(str(out), "pmc15m-org/figures")
-    return out
-
-
-def test_load_dataset_uses_the_card_and_reads_images_from_the_tars(carded, tmp_path):
+def test_a_fresh_build_loads_with_datasets_as_it_is(small_build, tmp_path):
+    """Every build writes its card, so ``load_dataset(out)`` reads the images from the tars."""
     import datasets
 
-    manifest = read_manifest(str(carded))
-    loaded = datasets.load_dataset(str(carded), cache_dir=str(tmp_path / "cache"))
+    manifest = read_manifest(str(small_build))
+    loaded = datasets.load_dataset(str(small_build), cache_dir=str(tmp_path / "cache"))
     assert sorted(loaded) == sorted(s for s in SPLITS if manifest["splits"][s]["shards"])
     for split, dataset in loaded.items():
         assert isinstance(dataset.features["jpg"], datasets.Image)
         assert dataset.num_rows == manifest["splits"][split]["samples"]
-        assert sorted(dataset["__key__"]) == sorted(_keys(carded, split))
+        assert sorted(dataset["__key__"]) == sorted(_keys(small_build, split))
     row = loaded["train"][0]
     assert row["jpg"].size == (row["json"]["width"], row["json"]["height"])
     assert row["txt"] == row["json"]["caption"]
 
 
+def test_publish_keeps_the_loading_contract_of_the_build_card(small_build, tmp_path):
+    """The card ``publish`` writes names the repository and points at the same tars."""
+    import datasets
+
+    out = Path(shutil.copytree(small_build, tmp_path / "out"))
+    built = (out / "README.md").read_text()
+    prepare(str(out), "pmc15m-org/figures")
+    published = (out / "README.md").read_text()
+    assert built.split("---")[1] == published.split("---")[1]  # the same YAML front matter
+    assert "pmc15m-org/figures" in published and "pmc15m-org/figures" not in built
+    loaded = datasets.load_dataset(str(out), cache_dir=str(tmp_path / "cache"))
+    splits = read_manifest(str(out))["splits"]
+    assert {name: d.num_rows for name, d in loaded.items()} == {
+        name: s["samples"] for name, s in splits.items() if s["samples"]
+    }
+
+
 def test_without_the_card_the_folder_does_not_load_images(small_build, tmp_path):
-    """Why the card's configs matter: the loader picks a module by file counts, not the tars."""
+    """Why the build writes the card: without its configs the loader picks a module by file
+    counts, not the tars."""
     import datasets
 
     bare = Path(shutil.copytree(small_build, tmp_path / "bare"))
+    (bare / "README.md").unlink()
     try:
         loaded = datasets.load_dataset(str(bare), cache_dir=str(tmp_path / "cache"))
     except Exception:  # datasets 5.2 picks the json module (stats + sizes files) and fails

@@ -131,3 +131,21 @@ def test_histogram_caps_values_but_keeps_the_true_max():
     hist.add(np.array([1, 50, 7, -1]))  # -1 is a missing value and is ignored
     assert hist.n == 3 and hist.max == 50 and hist.counts[10] == 1
     assert hist.share_above(5) == round(2 / 3, 4)
+
+
+def test_a_key_in_two_shards_never_makes_the_gallery_compare_records(small_build, tmp_path):
+    """An output written before updates compacted their shards holds a changed version's
+    old and new copy under one key (same gallery rank): the report must still order them."""
+    from pmc15m.report import collect
+
+    out = tmp_path / "out"
+    shutil.copytree(small_build, out)
+    for part in (".tar", ".parquet", "_stats.json"):
+        shutil.copy(out / "train" / f"00000{part}", out / "train" / f"00099{part}")
+    acc = collect(str(out), gallery_size=10_000)  # every sample, so both copies compete
+    keys = [entry[2].key for entry in acc.gallery]
+    assert len(keys) > len(set(keys))  # the tie happened
+    write_report(str(out))
+    first = (out / "report" / "report.html").read_bytes()
+    write_report(str(out))
+    assert (out / "report" / "report.html").read_bytes() == first

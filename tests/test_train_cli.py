@@ -105,21 +105,34 @@ def test_export_loads_back_with_transformers_alone(trained_run, tmp_path, capsys
         assert torch.allclose(ours.encode_image(inputs["pixel_values"]), theirs, atol=1e-5)
 
 
-def test_bad_arguments_are_one_line_errors(capsys, tmp_path, trained_run):
+def test_bad_arguments_are_one_line_errors(capsys, tmp_path, trained_run, colour_data):
     flags = _tiny_flags()
-    assert "sizes.json" in cli_error(
-        capsys, ["train", "--data", str(tmp_path / "x.tar"), "--output", "o", *flags]
-    )
+    shard = tmp_path / "x.tar"
+    shard.write_bytes(b"")  # a shard, but no sizes.json beside it
+    run = str(tmp_path / "run")
+    assert "sizes.json" in cli_error(capsys, ["train", "--data", str(shard), "--output", run, *flags])
+    assert "no shard file" in cli_error(capsys, ["train", "--data", str(tmp_path / "y.tar"), "--output", run])
     assert "--resume" in cli_error(
         capsys,
-        ["train", "--data", "unused.tar", "--output", str(trained_run), "--tokenizer_vocab", "50", *flags],
+        [
+            "train",
+            "--data",
+            colour_data["train"],
+            "--output",
+            str(trained_run),
+            "--tokenizer_vocab",
+            "50",
+            *flags,
+        ],
     )
     assert "--data" in cli_error(capsys, ["evaluate", "--model", str(trained_run)])
     assert "no checkpoint" in cli_error(
         capsys, ["export", "--model", str(tmp_path), "--output", str(tmp_path / "o")]
     )
-    assert "positive" in cli_error(capsys, ["train", "--data", "d", "--output", "o", "--batch_size", "0"])
-    assert "unrecognized" in cli_error(capsys, ["export", "--model", "m", "--output", "o", "--bogus"])
+    argv = ["train", "--data", str(shard), "--output", run, "--batch_size", "0"]
+    assert "positive" in cli_error(capsys, argv)
+    argv = ["export", "--model", "m", "--output", str(tmp_path / "o"), "--bogus"]
+    assert "unrecognized" in cli_error(capsys, argv)
 
 
 def test_train_benchmark_reports_the_largest_batch_and_mfu(tmp_path, capsys):
@@ -147,6 +160,7 @@ def test_device_and_tower_errors_are_one_line(capsys, tmp_path):
     missing = str(tmp_path / "no-such-vit")
     argv = ["train-benchmark", *flags, "--vision", missing, "--device", "cpu"]
     assert "no such folder" in cli_error(capsys, argv)
+    (tmp_path / "x.tar").write_bytes(b"")
     assert "not a device" in cli_error(
-        capsys, ["evaluate", "--model", str(tmp_path), "--data", "x", "--device", "gpu!"]
+        capsys, ["evaluate", "--model", str(tmp_path), "--data", str(tmp_path / "x.tar"), "--device", "gpu!"]
     )

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 from PIL import Image
-from train_support import caption_tokenizer, demo_samples, pattern, read_pairs, reshard_demo, write_shards
+from train_support import caption_tokenizer, demo_samples, pattern, reshard_demo, write_shards
 
 from pmc15m.train.data import (
     BatchStream,
@@ -148,22 +148,3 @@ def test_an_epoch_without_a_full_batch_stops_the_stream(demo_build, tmp_path, to
     with pytest.raises(DataError, match="no full batch of 8"):  # not an endless loop over epochs
         next(iter(stream))
 
-
-def test_tombstoned_samples_are_left_out_of_epochs_and_their_size(demo_build, tmp_path, tokenizer):
-    """An update's tombstones name a key *in one shard*: a changed version's new sample reuses
-    the key in a later shard (``pmc15m.index``), and that copy stays."""
-    from pmc15m.index import write_tombstones
-
-    samples = demo_samples(demo_build)
-    changed, retracted = samples[0][0], samples[1][0]
-    shards = write_shards(tmp_path / "out" / "train", [*samples, samples[0]], 3)  # the new copy last
-    assert changed in read_pairs(shards[0]) and changed in read_pairs(shards[2])
-    rows = [
-        {"key": changed, "shard": "train/00000", "reason": "changed", "build_id": "u1"},
-        {"key": retracted, "shard": "train/00000", "reason": "removed", "build_id": "u1"},
-    ]
-    write_tombstones(str(tmp_path / "out"), "u1", rows)
-    cfg = _config(shards, drop_last=False, train=False, workers=0)
-    keys = _keys(cfg, tokenizer)
-    assert sorted(keys) == sorted(key for key, _ in samples if key != retracted)
-    assert epoch_size(cfg.shards) == len(samples) - 1

@@ -1,5 +1,6 @@
 """``pmc15m build --update``: an update of corpus state 1 to state 2 equals a clean build of
-state 2 in every live sample, leaves the released files untouched, and chains the manifest.
+state 2 in every sample its shards hold, rewrites only the released shards that held a
+retired sample, and chains the manifest.
 
 Representative rule (pmc15m.update): a released live sample always wins its duplicate
 cluster. In this corpus the two builds agree on every representative, because the released
@@ -19,10 +20,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import SMALL_BUILD_ARGS
-from corpus_changes import Changes, derive_state
 
 from pipelines.cli import main
 from pmc15m import index, update
+from pmc15m.corpus.changes import Changes, derive_state
 from pmc15m.inspect import inspect_output
 from pmc15m.splits import SPLITS
 
@@ -43,8 +44,7 @@ def _all_files(root: Path) -> dict[str, bytes]:
 
 
 def _live_samples(out: Path) -> dict[str, tuple[str, str, bytes]]:
-    """key -> (split, caption, image bytes) of every sample in the shards not tombstoned."""
-    dead = {(t["key"], t["shard"]) for t in index.read_tombstones(str(out))}
+    """key -> (split, caption, image bytes) of every sample in the shards (read as bytes)."""
     live: dict[str, tuple[str, str, bytes]] = {}
     for split in SPLITS:
         for tar_path in sorted((out / split).glob("*.tar")):
@@ -53,10 +53,15 @@ def _live_samples(out: Path) -> dict[str, tuple[str, str, bytes]]:
                 members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
             for name in members:
                 key, ext = name.split(".", 1)
-                if ext == "txt" and (key, shard) not in dead:
-                    assert key not in live, f"{key} live in two shards"
+                if ext == "txt":
+                    assert key not in live, f"{key} in two shards ({shard})"
                     live[key] = (split, members[name].decode(), members[f"{key}.jpg"])
     return live
+
+
+def _shard_of(name: str) -> str:
+    """``train/00003_stats.json`` -> ``train/00003``."""
+    return name.rsplit(".", 1)[0].removesuffix("_stats")
 
 
 def _rejects(out: Path) -> list[dict]:
@@ -95,13 +100,26 @@ def test_live_samples_of_the_update_equal_a_clean_build_of_state_2(updated):
     assert inspect_output(str(out)).problems == []
 
 
-def test_released_files_are_untouched_and_new_shards_come_after_them(small_build, updated):
+def test_only_shards_that_held_a_retired_sample_are_rewritten_and_new_ones_come_after(small_build, updated):
     _, out, _ = updated
     before, after = _files(small_build), _files(out)
-    assert {name: after.get(name) for name in before} == before
     manifest = json.loads((out / "manifest.json").read_text())
+    tombstones = pq.read_table(out / "tombstones" / f"{manifest['build_id']}.parquet").to_pylist()
+    rewritten = {t["shard"] for t in tombstones}
+    untouched = {
+        n: b for n, b in before.items() if n.rsplit(".", 1)[0].removesuffix("_stats") not in rewritten
+    }
+    assert untouched and {n: after[n] for n in untouched} == untouched
+    for shard in rewritten:
+        assert after[f"{shard}.tar"] != before[f"{shard}.tar"]
+        keys = set(pq.read_table(out / f"{shard}.parquet")["key"].to_pylist())
+        old = set(pq.read_table(small_build / f"{shard}.parquet")["key"].to_pylist())
+        assert keys == old - {t["key"] for t in tombstones if t["shard"] == shard}
+    assert manifest["update"]["shards_rewritten"] == len(rewritten)
+    assert manifest["update"]["bytes_rewritten"] == sum(
+        len(after[f"{shard}{part}"]) for shard in rewritten for part in (".tar", ".parquet")
+    )
     added = manifest["update"]["shards_added"]
-    assert added and sorted(set(after) - set(before)) != []
     for shard in added:
         split, name = shard.split("/")
         released = [int(p.stem) for p in (small_build / split).glob("*.tar")]
@@ -131,12 +149,18 @@ def test_the_manifest_chains_the_builds_and_says_what_changed(small_build, updat
     tombstones = pq.read_table(out / "tombstones" / f"{manifest['build_id']}.parquet").to_pylist()
     assert {t["build_id"] for t in tombstones} == {manifest["build_id"]}
     dataset = manifest["dataset"]
-    assert dataset["live_samples"] == dataset["samples"] - dataset["tombstoned"] == len(_live_samples(out))
+    assert (
+        dataset["samples"]
+        == len(_live_samples(out))
+        == sum(s["samples"] for s in manifest["splits"].values())
+    )
+    assert dataset["tombstoned"] == len(tombstones) == sum(update["tombstones"].values())
 
 
 def test_a_new_copy_of_a_released_image_is_a_duplicate_of_the_released_key(updated):
     changes, out, clean = updated
     released = {r["key"] for r in index.read_index(str(out))[1] if r["build_id"] != _build_id(out)}
+    assert released
     copies = [r for r in _rejects(out) if r["pmcid"] == changes.planted and r["duplicate_of"] in released]
     assert [(r["reject_reason"], r["duplicate_of"]) for r in copies] == [
         ("duplicate_exact", changes.released_key)
@@ -176,22 +200,66 @@ def test_update_refuses_other_options_and_outputs_that_are_not_builds(updated, t
     assert not (out / "_work").exists()  # a refused update writes nothing
 
 
-def test_an_update_killed_before_its_manifest_resumes_to_the_same_files(small_build, updated, tmp_path):
-    """Killed after writing its shards, merged index and tombstones but not the manifest: the
-    rerun must plan from the staged base (not the half-merged index) and end identical."""
+def test_an_update_killed_while_rewriting_shards_resumes_to_the_same_files(small_build, updated, tmp_path):
+    """Killed after its new shards, half of its rewritten shards, the merged index and the
+    tombstones, before the manifest: the rerun plans from the staged base (not the
+    half-merged index), rewrites the rest and ends identical. ``inspect`` says the update
+    did not finish meanwhile."""
     _, out, _ = updated
     crashed = tmp_path / "crashed"
     shutil.copytree(small_build, crashed)
     update.stage_base(str(crashed))  # the first thing an update writes
+    rewritten = sorted({t["shard"] for t in index.read_tombstones(str(out))})
+    assert len(rewritten) >= 2
+    done = tuple(rewritten[: len(rewritten) // 2])
     for name, data in _all_files(out).items():
-        written = name.startswith(("index/", "tombstones/")) or not (crashed / name).exists()
-        if written and not name.startswith(("report/", "manifest.json")):
+        written = name.startswith(("index/", "tombstones/", *done)) or not (crashed / name).exists()
+        if written and not name.startswith(("report/", "manifest.json", "README.md")):
             (crashed / name).parent.mkdir(parents=True, exist_ok=True)
             (crashed / name).write_bytes(data)
+    assert any("did not finish" in p for p in inspect_output(str(crashed)).problems)
     argv = ["build", "--source", str(out.parent / "state2"), "--update", str(crashed), *SMALL_BUILD_ARGS]
     assert main(argv) == 0
+    assert _all_files(crashed) == _all_files(out)
+    assert inspect_output(str(crashed)).problems == []
 
-    def final(root: Path) -> dict[str, bytes]:
-        return {k: v for k, v in _all_files(root).items() if not k.startswith("report/")}
 
-    assert final(crashed) == final(out)
+def _reader_views(out: Path) -> dict[str, object]:
+    """What each consumer of the README reads from ``out``: keys (and captions) per split."""
+    import datasets
+    import pyarrow.dataset as pads
+    import webdataset as wds
+
+    from pmc15m.train.data import epoch_size, read_captions
+
+    loaded = datasets.load_dataset(str(out))
+    views: dict[str, object] = {
+        "datasets": {s: sorted(zip(d["__key__"], d["txt"], strict=True)) for s, d in loaded.items()}
+    }
+    for split in SPLITS:
+        sizes = json.loads((out / split / "sizes.json").read_text())
+        if not sizes:
+            continue
+        last = max(int(name.split(".")[0]) for name in sizes)
+        pattern = str(out / split / f"{{00000..{last:05d}}}.tar")  # the README's brace pattern
+        samples = list(wds.WebDataset(pattern, shardshuffle=False, empty_check=False))
+        views[f"webdataset/{split}"] = sorted((s["__key__"], s["txt"].decode()) for s in samples)
+        views[f"sizes.json/{split}"] = sum(sizes.values())
+        table = pads.dataset(str(out / split), format="parquet", exclude_invalid_files=True).to_table()
+        views[f"pyarrow/{split}"] = sorted(table["key"].to_pylist())
+        shards = sorted(str(p) for p in (out / split).glob("*.tar"))
+        views[f"trainer/{split}"] = (epoch_size(shards), sorted(read_captions(shards, 10**6)))
+    return views
+
+
+def test_every_reader_sees_exactly_the_samples_of_a_clean_build(updated):
+    """webdataset over the brace pattern, open_clip's sizes.json, datasets with the build's
+    own card, pyarrow and the trainer: after an update that removed, superseded and
+    changed articles, each reads what a clean build of the new state holds."""
+    changes, out, clean = updated
+    got, want = _reader_views(out), _reader_views(clean)
+    assert got.keys() == want.keys() and "datasets" in got
+    for reader in got:
+        assert got[reader] == want[reader], reader
+    keys = {key for split in got["datasets"].values() for key, _ in split}  # type: ignore[union-attr]
+    assert keys and not any(k.startswith((f"{changes.removed}_", f"{changes.new_version}_1_")) for k in keys)

@@ -15,10 +15,19 @@ import logging
 import os
 import sys
 
-from pmc15m.argtypes import non_negative_int, positive_int
+from pmc15m.argtypes import (
+    existing_folder,
+    file_to_write,
+    folder_to_write,
+    non_negative_int,
+    positive_int,
+    shard_pattern,
+)
 from pmc15m.sources.base import SourceError
 
 log = logging.getLogger(__name__)
+
+_PRECISION_HELP = "auto: bf16 autocast on CUDA, fp32 elsewhere"
 
 
 def _model_arguments(sub: argparse.ArgumentParser) -> None:
@@ -27,24 +36,40 @@ def _model_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--text", default="bert-base", help="bert-base | bert-tiny | a BERT Hub name or folder"
     )
-    group.add_argument("--image_size", type=positive_int, default=224)
-    group.add_argument("--context_length", type=positive_int, default=256)
-    group.add_argument("--projection_dim", type=positive_int, default=512)
+    group.add_argument("--image_size", type=positive_int, default=224, help="image side in pixels")
+    group.add_argument("--context_length", type=positive_int, default=256, help="tokens per caption, at most")
+    group.add_argument(
+        "--projection_dim", type=positive_int, default=512, help="size of the shared image-text embedding"
+    )
     group.add_argument("--dropout", type=float, default=None, help="override the towers' dropout")
 
 
 def _data_arguments(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("data")
-    group.add_argument("--data", required=True, help="shards, e.g. 'out/train/{00000..00099}.tar'")
-    group.add_argument("--output", required=True, help="run folder: checkpoints, tokenizer, metrics")
+    group.add_argument(
+        "--data", type=shard_pattern, required=True, help="shards, e.g. 'out/train/{00000..00099}.tar'"
+    )
+    group.add_argument(
+        "--output", type=folder_to_write, required=True, help="run folder: checkpoints, tokenizer, metrics"
+    )
     group.add_argument("--tokenizer", default=None, help="tokenizer name or folder (default: BiomedBERT)")
     group.add_argument(
         "--tokenizer_vocab", type=non_negative_int, default=0, help="learn an N-token WordPiece vocab offline"
     )
     group.add_argument("--workers", type=non_negative_int, default=4, help="loader processes per rank")
     group.add_argument("--resampled", action="store_true", help="draw shards with replacement")
-    group.add_argument("--shuffle_buffer", type=non_negative_int, default=2000)
-    group.add_argument("--epoch_samples", type=non_negative_int, default=0, help="default: from sizes.json")
+    group.add_argument(
+        "--shuffle_buffer",
+        type=non_negative_int,
+        default=2000,
+        help="samples held for shuffling; 0 or 1: none",
+    )
+    group.add_argument(
+        "--epoch_samples",
+        type=non_negative_int,
+        default=0,
+        help="samples per epoch (default: from sizes.json)",
+    )
     group.add_argument("--no_augment", action="store_true", help="centre crops instead of random crops")
 
 
@@ -52,16 +77,22 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("optimisation")
     group.add_argument("--batch_size", type=positive_int, default=256, help="per rank and micro-batch")
     group.add_argument("--accum_freq", type=positive_int, default=1, help="micro-batches per step")
-    group.add_argument("--epochs", type=positive_int, default=1)
+    group.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (unless --steps)")
     group.add_argument("--steps", type=non_negative_int, default=0, help="total steps (default: from epochs)")
-    group.add_argument("--lr", type=float, default=5e-4)
-    group.add_argument("--weight_decay", type=float, default=0.2)
-    group.add_argument("--beta1", type=float, default=0.9)
-    group.add_argument("--beta2", type=float, default=0.98)
-    group.add_argument("--eps", type=float, default=1e-6)
-    group.add_argument("--warmup", type=non_negative_int, default=1000)
-    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
-    group.add_argument("--grad_checkpointing", action="store_true")
+    group.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (cosine schedule)")
+    group.add_argument("--weight_decay", type=float, default=0.2, help="AdamW weight decay")
+    group.add_argument("--beta1", type=float, default=0.9, help="AdamW beta1")
+    group.add_argument("--beta2", type=float, default=0.98, help="AdamW beta2")
+    group.add_argument("--eps", type=float, default=1e-6, help="AdamW epsilon")
+    group.add_argument(
+        "--warmup", type=non_negative_int, default=1000, help="steps of linear learning-rate warm-up"
+    )
+    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto", help=_PRECISION_HELP)
+    group.add_argument(
+        "--grad_checkpointing",
+        action="store_true",
+        help="recompute activations backwards: less memory, slower",
+    )
     group.add_argument(
         "--compile",
         nargs="?",
@@ -71,10 +102,14 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
         help="torch.compile the model (backend: inductor unless named)",
     )
     group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
-    group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--checkpoint_every", type=positive_int, default=1000)
-    group.add_argument("--keep_checkpoints", type=positive_int, default=2)
-    group.add_argument("--log_every", type=positive_int, default=50)
+    group.add_argument(
+        "--seed", type=int, default=0, help="seeds initialisation, data order and augmentation"
+    )
+    group.add_argument(
+        "--checkpoint_every", type=positive_int, default=1000, help="steps between checkpoints"
+    )
+    group.add_argument("--keep_checkpoints", type=positive_int, default=2, help="newest checkpoints kept")
+    group.add_argument("--log_every", type=positive_int, default=50, help="steps between metrics lines")
     group.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
 
 
@@ -250,22 +285,29 @@ def _benchmark_parser(commands) -> None:
     group.add_argument(
         "--vocab_size", type=positive_int, default=30522, help="text vocabulary (BiomedBERT's)"
     )
-    group.add_argument("--batch_sizes", type=_size_list, default=(64, 128, 256, 512, 1024, 2048))
+    group.add_argument(
+        "--batch_sizes",
+        type=_size_list,
+        default="64,128,256,512,1024,2048",  # argparse passes a string default through _size_list
+        help="batch sizes to try, comma-separated, ascending until one runs out of memory",
+    )
     group.add_argument(
         "--text_tokens", type=non_negative_int, default=0, help="caption length (0: the context)"
     )
     group.add_argument("--steps", type=positive_int, default=10, help="timed steps per batch size")
     group.add_argument("--warmup_steps", type=positive_int, default=3, help="untimed steps first")
-    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    group.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto", help=_PRECISION_HELP)
     group.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
-    group.add_argument("--compile_backend", default="inductor")
+    group.add_argument(
+        "--compile_backend", default="inductor", help="torch.compile backend of the compile variants"
+    )
     group.add_argument(
         "--variants", type=_variant_list, default=None, help="plain,compile,ckpt,compile+ckpt (default: all)"
     )
     group.add_argument(
         "--peak_tflops", type=float, default=0.0, help="device peak for MFU (default: looked up)"
     )
-    group.add_argument("--report", help="also write the results as JSON to this file")
+    group.add_argument("--report", type=file_to_write, help="also write the results as JSON to this file")
     bench.set_defaults(handler=run_benchmark_command)
 
 
@@ -283,16 +325,20 @@ def register(commands) -> None:
 
     evaluate = commands.add_parser("evaluate", help="retrieval recall@k on a split; zero-shot on a folder")
     evaluate.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
-    evaluate.add_argument("--data", help="shards of the split, e.g. 'out/test/{00000..00003}.tar'")
-    evaluate.add_argument("--zeroshot", help="folder with one sub-folder of images per class name")
-    evaluate.add_argument("--batch_size", type=positive_int, default=256)
-    evaluate.add_argument("--workers", type=non_negative_int, default=2)
+    evaluate.add_argument(
+        "--data", type=shard_pattern, help="shards of the split, e.g. 'out/test/{00000..00003}.tar'"
+    )
+    evaluate.add_argument(
+        "--zeroshot", type=existing_folder, help="folder with one sub-folder of images per class name"
+    )
+    evaluate.add_argument("--batch_size", type=positive_int, default=256, help="samples per forward pass")
+    evaluate.add_argument("--workers", type=non_negative_int, default=2, help="loader processes")
     evaluate.add_argument("--device", default="auto", help="auto | cuda | cuda:N | cpu")
-    evaluate.add_argument("--report", help="also write the JSON report to this file")
+    evaluate.add_argument("--report", type=file_to_write, help="also write the JSON report to this file")
     evaluate.set_defaults(handler=run_evaluate_command)
 
     export = commands.add_parser("export", help="write a trained model as a Hugging Face model folder")
     export.add_argument("--model", required=True, help="run folder, checkpoint file or exported folder")
-    export.add_argument("--output", required=True, help="folder to write")
+    export.add_argument("--output", type=folder_to_write, required=True, help="folder to write")
     export.set_defaults(handler=run_export_command)
     _benchmark_parser(commands)

@@ -6,8 +6,9 @@ seed every rank shares (so the ranks split one permutation), read as tar streams
 again through a sample buffer, decoded, transformed and batched *inside* the worker, where
 each batch is tokenised and padded to its longest caption. In resampled mode every worker
 instead draws shards with replacement and stops after a fixed number of batches, so all
-ranks take the same number of steps. Epoch length comes from ``sizes.json``. Samples an
-update tombstoned are left out (``pmc15m.train.tombstones``).
+ranks take the same number of steps. Epoch length comes from ``sizes.json``. The shards are
+the live dataset: an update rewrites the shards that held samples it retired
+(``pmc15m.compact``), so nothing here needs to know about tombstones.
 
 Every random choice uses a generator seeded from (seed, epoch, rank, worker), never the
 process-wide ones: a run restarted at a position sees the very same batches. A sample that
@@ -34,7 +35,6 @@ import webdataset as wds
 from webdataset.utils import pytorch_worker_info
 
 from pmc15m.train.tokenize import CONTEXT_LENGTH, encode, quiet_tokenizer_threads
-from pmc15m.train.tombstones import retired_keys
 from pmc15m.train.transforms import DEFAULT_MAX_PIXELS, ImageError, ImageTransform
 
 log = logging.getLogger(__name__)
@@ -54,13 +54,8 @@ def expand_shards(urls: str | Sequence[str]) -> list[str]:
     return shards
 
 
-@functools.lru_cache(maxsize=8)
-def _retired(shards: tuple[str, ...]) -> dict[str, frozenset[str]]:
-    return retired_keys(shards)
-
-
 def epoch_size(shards: Sequence[str]) -> int:
-    """Live samples in the given shards: ``sizes.json`` next to them, minus tombstones."""
+    """Samples in the given shards, from the ``sizes.json`` next to them."""
     sizes: dict[str, dict[str, int]] = {}
     total = 0
     for shard in shards:
@@ -75,7 +70,7 @@ def epoch_size(shards: Sequence[str]) -> int:
         if name not in sizes[folder]:
             raise DataError(f"{shard} is not listed in {folder}/sizes.json")
         total += int(sizes[folder][name])
-    return total - sum(len(keys) for keys in _retired(tuple(shards)).values())
+    return total
 
 
 class BadSamples:
@@ -126,13 +121,6 @@ def _worker_rng(kind: str, seed: int, epoch: int) -> random.Random:
     # A string seed is hashed with SHA-512 by ``random``: the same in every process.
     rank, _, worker, _ = pytorch_worker_info()
     return random.Random(f"{kind}-{seed}-{epoch}-{rank}-{worker}")
-
-
-def _without_retired(src: Iterator[dict], retired: dict[str, frozenset[str]]) -> Iterator[dict]:
-    """Drops the samples an update tombstoned (``pmc15m.train.tombstones``)."""
-    for sample in src:
-        if sample.get("__key__") not in retired.get(sample.get("__url__", ""), frozenset()):
-            yield sample
 
 
 def _shuffle_samples(src: Iterator[dict], bufsize: int, seed: int, epoch: int) -> Iterator[dict]:
@@ -212,9 +200,6 @@ def make_pipeline(cfg: LoaderConfig, tokenizer, epoch: int, world_size: int = 1)
             stages.append(wds.detshuffle(len(shards), len(shards), seed=cfg.seed, epoch=epoch - 1))
         stages += [wds.split_by_node, wds.split_by_worker]
     stages.append(wds.tarfile_to_samples(handler=bad))
-    retired = _retired(tuple(shards))
-    if retired:
-        stages.append(functools.partial(_without_retired, retired=retired))
     if cfg.train and cfg.shuffle_buffer > 1:
         stages.append(
             functools.partial(_shuffle_samples, bufsize=cfg.shuffle_buffer, seed=cfg.seed, epoch=epoch)
