@@ -97,7 +97,10 @@ def plan(
         index_plan.IndexedArticle.from_row(r)
         for r in index.read_table_rows(index.index_path(base, index.ARTICLES_FILE))
     ]
-    the_plan = index_plan.plan_update(previous_articles, update.base_live_samples(base), listed, "")
+    dependents = update.duplicates_by_representative(output, doc["reject_files"])
+    the_plan = update.plan_with_dependents(
+        previous_articles, update.base_live_samples(base), listed, dependents
+    )
     processed = the_plan.process_pmcids
     selection = {
         "pmcids": None,

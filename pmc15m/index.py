@@ -73,7 +73,7 @@ TOMBSTONE_SCHEMA = pa.schema(
     [
         ("key", pa.string()),
         ("shard", pa.string()),
-        ("reason", pa.string()),  # removed | superseded | changed
+        ("reason", pa.string()),  # removed | superseded | changed | reprocessed (pmc15m.index_plan)
         ("build_id", pa.string()),  # the update that tombstoned it
     ]
 )

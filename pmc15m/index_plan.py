@@ -67,13 +67,15 @@ def newest_listed(listed: Iterable[tuple[str, int, str]]) -> dict[str, tuple[int
     return newest
 
 
-def _tombstone_reason(row: Mapping[str, Any], now: tuple[int, str] | None, process: set) -> str | None:
+def _tombstone_reason(
+    row: Mapping[str, Any], now: tuple[int, str] | None, process: set, reprocess: frozenset[str]
+) -> str | None:
     if now is None or now[0] < row["version"]:
         return "removed"  # the PMCID, or this version of it, is no longer listed
     if now[0] > row["version"]:
         return "superseded"
     if (row["pmcid"], row["version"]) in process:
-        return "changed"
+        return "reprocessed" if row["pmcid"] in reprocess else "changed"
     return None
 
 
@@ -82,11 +84,14 @@ def plan_update(
     live_samples: Sequence[Mapping[str, Any]],
     listed: Iterable[tuple[str, int, str]],
     build_id: str,
+    reprocess: frozenset[str] = frozenset(),
 ) -> UpdatePlan:
     """Compare the previous build's index with the current listing.
 
     A PMCID's newest listed version is processed unless the previous build settled exactly
-    that version with the same ETag (processed it, or rejected it for a lasting reason).
+    that version with the same ETag (processed it, or rejected it for a lasting reason),
+    or it is in ``reprocess`` (unchanged, but a duplicate it lost to is being retired:
+    ``pmc15m.update.plan_with_dependents``; its samples are tombstoned ``reprocessed``).
     Live previous samples of a PMCID whose version is gone (``removed``), has a newer one
     (``superseded``) or is re-processed under a new ETag (``changed``) are tombstoned; the
     re-processed version's samples then land in new shards.
@@ -94,11 +99,15 @@ def plan_update(
     plan = UpdatePlan()
     current = newest_listed(listed)
     settled = {(a.pmcid, a.version): a.metadata_etag for a in previous_articles if a.outcome not in UNSETTLED}
+    reprocessed: set[str] = set()  # unchanged, processed again only for ``reprocess``
     for pmcid, (version, etag) in current.items():
-        target = plan.unchanged if settled.get((pmcid, version)) == etag else plan.process
+        same = settled.get((pmcid, version)) == etag
+        if same and pmcid in reprocess:
+            reprocessed.add(pmcid)
+        target = plan.unchanged if same and pmcid not in reprocess else plan.process
         target.add((pmcid, version))
     for row in live_samples:
-        reason = _tombstone_reason(row, current.get(row["pmcid"]), plan.process)
+        reason = _tombstone_reason(row, current.get(row["pmcid"]), plan.process, frozenset(reprocessed))
         if reason is not None:
             plan.tombstones.append(
                 {"key": row["key"], "shard": row["shard"], "reason": reason, "build_id": build_id}

@@ -23,7 +23,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmc15m import compact, dedup, fs, index, index_plan, journal
+import pyarrow.parquet as pq
+
+from pmc15m import compact, dedup, fs, index, index_plan, journal, reasons
 from pmc15m.config import BuildConfig
 from pmc15m.manifest import MANIFEST
 from pmc15m.sources.base import SourceError
@@ -159,6 +161,48 @@ def shards_to_compact(base: str, tombstones: list[dict[str, Any]]) -> dict[str, 
     """
     samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
     return compact.retired_by_shard(samples, base_tombstones(base) + tombstones)
+
+
+def duplicates_by_representative(output: str, reject_files: list[str]) -> dict[str, set[str]]:
+    """Representative key -> PMCIDs that had a figure dropped as its (near) duplicate.
+
+    Read from the released reject files (``reject_files``, as staged in the base), so a
+    resumed update reads the same rows.
+    """
+    found: dict[str, set[str]] = {}
+    wanted = {reasons.DUPLICATE_EXACT, reasons.DUPLICATE_NEAR}
+    for name in reject_files:
+        with fs.open_read(fs.join(output, REJECTS_DIR, name)) as handle:
+            table = pq.read_table(handle, columns=["pmcid", "reject_reason", "duplicate_of"]).to_pydict()
+        for pmcid, reason, of in zip(
+            table["pmcid"], table["reject_reason"], table["duplicate_of"], strict=True
+        ):
+            if of and reason in wanted:
+                found.setdefault(of, set()).add(pmcid)
+    return found
+
+
+def plan_with_dependents(
+    previous_articles: list[index_plan.IndexedArticle],
+    live_samples: list[dict[str, Any]],
+    listed: list[tuple[str, int, str]],
+    dependents: dict[str, set[str]],
+) -> index_plan.UpdatePlan:
+    """``index_plan.plan_update``, plus every article that lost a figure to a retired sample.
+
+    A retracted article's figure may have been the kept copy of an image another article
+    holds too; a clean build of the new state keeps that other copy, so the update
+    processes the other article again. Its own retired samples may free further copies:
+    repeated until nothing is added (each round only adds PMCIDs, so it ends).
+    """
+    reprocess: frozenset[str] = frozenset()
+    while True:
+        plan = index_plan.plan_update(previous_articles, live_samples, listed, "", reprocess)
+        freed = {p for t in plan.tombstones for p in dependents.get(t["key"], ())}
+        more = reprocess | (freed & {pmcid for pmcid, _, _ in listed})
+        if more == reprocess:
+            return plan
+        reprocess = frozenset(more)
 
 
 def base_live_samples(base: str) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from PIL import Image
 
 from pipelines.cli import main
 from pmc15m import inventory
-from pmc15m.corpus.changes import Changes, change_in_place, newest_report, next_report_date
+from pmc15m.corpus.changes import Changes
+from pmc15m.corpus.edits import change_in_place, newest_report, next_report_date
 from pmc15m.corpus.generator import GROUND_TRUTH, generate_corpus
 from pmc15m.sources.base import INVENTORY_PREFIX, SourceError
 
@@ -207,3 +208,21 @@ def test_change_in_place_can_change_every_article_one_after_another(small_corpus
         assert [key.split("/")[1].split(".")[0] for key in new if new[key] != old[key]] == [pmcid]
     with pytest.raises(SourceError, match="no article PMC1 "):
         change_in_place(root, "PMC1")
+
+
+def test_retract_in_place_flags_one_article_and_lists_it_in_a_newer_report(small_corpus_copy):
+    from pmc15m.corpus.edits import retract_in_place
+    from pmc15m.metadata import parse_metadata
+
+    root = small_corpus_copy
+    pmcid = json.loads((root / GROUND_TRUTH).read_text())["articles"][1]["pmcid"]
+    before, base = tree(root), newest_report(root)
+    report = retract_in_place(root, pmcid)
+    after = tree(root)
+    rewritten = {name for name in before if after[name] != before[name]}
+    assert rewritten == {f"metadata/{pmcid}.1.json", f"{pmcid}.1/{pmcid}.1.json"}
+    old, new = report_rows(root, base), report_rows(root, report)
+    assert {key for key in new if new[key] != old[key]} == {f"metadata/{pmcid}.1.json"}
+    assert parse_metadata((root / "metadata" / f"{pmcid}.1.json").read_bytes()).is_retracted
+    with pytest.raises(SourceError, match="no article PMC1 "):
+        retract_in_place(root, "PMC1")

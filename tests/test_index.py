@@ -195,3 +195,55 @@ def test_inspect_finds_an_index_that_disagrees_with_the_shards(small_build, tmp_
     index.write_index(str(out), articles, samples[1:])
     problems = inspect_output(str(out)).problems
     assert any("1 not in the index" in p for p in problems), problems
+
+
+def test_articles_that_lost_a_duplicate_to_a_retired_sample_are_processed_again(tmp_path):
+    """PMC1 is retracted: PMC2 lost a figure to it, so PMC2 is processed again; PMC2's
+    retired sample in turn freed PMC3's copy (a chain); PMC4 lost only to a live sample."""
+    from pmc15m.record import Sample
+    from pmc15m.shards import write_rejects
+
+    dropped = [
+        Sample(
+            key="PMC2_1_g",
+            pmcid="PMC2",
+            version=1,
+            reject_reason=reasons.DUPLICATE_EXACT,
+            duplicate_of="PMC1_1_f",
+        ),
+        Sample(
+            key="PMC3_1_g",
+            pmcid="PMC3",
+            version=1,
+            reject_reason=reasons.DUPLICATE_NEAR,
+            duplicate_of="PMC2_1_f",
+        ),
+        Sample(
+            key="PMC4_1_g",
+            pmcid="PMC4",
+            version=1,
+            reject_reason=reasons.DUPLICATE_EXACT,
+            duplicate_of="PMC9_1_f",
+        ),
+        Sample(
+            key="PMC5_1_g",
+            pmcid="PMC5",
+            version=1,
+            reject_reason=reasons.BOILERPLATE,
+            duplicate_of="PMC1_1_f",
+        ),
+    ]
+    write_rejects(str(tmp_path / "rejects"), "00000", dropped)
+    dependents = update.duplicates_by_representative(str(tmp_path), ["00000.parquet"])
+    assert dependents == {"PMC1_1_f": {"PMC2"}, "PMC2_1_f": {"PMC3"}, "PMC9_1_f": {"PMC4"}}
+    pmcids = ("PMC1", "PMC2", "PMC3", "PMC4", "PMC5", "PMC9")
+    previous = [_article(p, 1, "e") for p in pmcids]
+    samples = [_sample(f"{p}_1_f", p, 1) for p in pmcids]
+    listed = [(p, 1, "e") for p in pmcids if p != "PMC1"]  # PMC1 taken down
+    plan = update.plan_with_dependents(previous, samples, listed, dependents)
+    assert plan.process == {("PMC2", 1), ("PMC3", 1)}
+    assert sorted((t["key"], t["reason"]) for t in plan.tombstones) == [
+        ("PMC1_1_f", "removed"),
+        ("PMC2_1_f", "reprocessed"),
+        ("PMC3_1_f", "reprocessed"),
+    ]

@@ -147,4 +147,3 @@ def test_an_epoch_without_a_full_batch_stops_the_stream(demo_build, tmp_path, to
     stream = BatchStream(_config(shard, batch_size=8, workers=0), tokenizer)
     with pytest.raises(DataError, match="no full batch of 8"):  # not an endless loop over epochs
         next(iter(stream))
-

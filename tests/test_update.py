@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from conftest import SMALL_BUILD_ARGS
+from support.readers import reader_views
 
 from pipelines.cli import main
 from pmc15m import index, update
@@ -224,40 +225,12 @@ def test_an_update_killed_while_rewriting_shards_resumes_to_the_same_files(small
     assert inspect_output(str(crashed)).problems == []
 
 
-def _reader_views(out: Path) -> dict[str, object]:
-    """What each consumer of the README reads from ``out``: keys (and captions) per split."""
-    import datasets
-    import pyarrow.dataset as pads
-    import webdataset as wds
-
-    from pmc15m.train.data import epoch_size, read_captions
-
-    loaded = datasets.load_dataset(str(out))
-    views: dict[str, object] = {
-        "datasets": {s: sorted(zip(d["__key__"], d["txt"], strict=True)) for s, d in loaded.items()}
-    }
-    for split in SPLITS:
-        sizes = json.loads((out / split / "sizes.json").read_text())
-        if not sizes:
-            continue
-        last = max(int(name.split(".")[0]) for name in sizes)
-        pattern = str(out / split / f"{{00000..{last:05d}}}.tar")  # the README's brace pattern
-        samples = list(wds.WebDataset(pattern, shardshuffle=False, empty_check=False))
-        views[f"webdataset/{split}"] = sorted((s["__key__"], s["txt"].decode()) for s in samples)
-        views[f"sizes.json/{split}"] = sum(sizes.values())
-        table = pads.dataset(str(out / split), format="parquet", exclude_invalid_files=True).to_table()
-        views[f"pyarrow/{split}"] = sorted(table["key"].to_pylist())
-        shards = sorted(str(p) for p in (out / split).glob("*.tar"))
-        views[f"trainer/{split}"] = (epoch_size(shards), sorted(read_captions(shards, 10**6)))
-    return views
-
-
 def test_every_reader_sees_exactly_the_samples_of_a_clean_build(updated):
     """webdataset over the brace pattern, open_clip's sizes.json, datasets with the build's
     own card, pyarrow and the trainer: after an update that removed, superseded and
     changed articles, each reads what a clean build of the new state holds."""
     changes, out, clean = updated
-    got, want = _reader_views(out), _reader_views(clean)
+    got, want = reader_views(out), reader_views(clean)
     assert got.keys() == want.keys() and "datasets" in got
     for reader in got:
         assert got[reader] == want[reader], reader
