@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,7 +29,15 @@ import warnings
 from pathlib import Path
 
 import pytest
-from support.readme_blocks import Block, ReadmeError, code_words, commands, parse_blocks, plan_problems
+from support.readme_blocks import (
+    Block,
+    Command,
+    ReadmeError,
+    code_words,
+    commands,
+    parse_blocks,
+    plan_problems,
+)
 from support.readme_checks import CHECKS, BlockRun, Walk, check_python
 from support.readme_outputs import shard_pattern_problems
 
@@ -90,6 +99,37 @@ def test_every_readme_block_runs_or_says_why_and_has_a_check():
     assert not unused, f"placeholders no README block uses: {unused}"
 
 
+def test_the_convention_rejects_blocks_that_neither_run_nor_say_why():
+    """What keeps a new README block from landing unproven (the parser on small READMEs)."""
+    marked = "<!-- readme-test: not run: needs a GPU -->\n```bash\nx\n```\n"
+    blocks = parse_blocks(marked + "\n```python\ny\n```\n")
+    found = [(b.line, b.runner, b.not_run) for b in blocks]
+    assert found == [(2, "bash", "needs a GPU"), (6, "python", None)]
+    assert plan_problems(parse_blocks("```\nout/\n```\n"))  # a listing must say it is not run
+    assert plan_problems(parse_blocks("```yaml\na: 1\n```\n"))
+    for text, message in [
+        ("<!-- readme-test: not run -->\n```bash\nx\n```\n", "not run: <reason>"),
+        ("<!-- readme-test: not run:   -->\n```bash\nx\n```\n", "not run: <reason>"),
+        ("<!-- readme-test: skip -->\n```bash\nx\n```\n", "not run: <reason>"),
+        ("<!-- readme-test: not run: why -->\n\n```bash\nx\n```\n", "right above"),
+        ("```bash\nx\n", "never closed"),
+    ]:
+        with pytest.raises(ReadmeError, match=re.escape(message)):
+            parse_blocks(text)
+
+
+def test_commands_are_found_as_bash_would_run_them():
+    text = "pmc15m --log_level INFO build --source a \\\n    --output 'b c' & sleep 1; kill $!\n"
+    text += "make demo  # pmc15m build in a comment is no command\npython -m pmc15m inspect out\n"
+    found = commands(Block(10, "bash", text, None))
+    assert [(c.tool, c.name, c.args, c.line) for c in found] == [
+        ("pmc15m", "build", ("--source", "a", "--output", "b c"), 11),
+        ("make", "demo", (), 13),
+        ("pmc15m", "inspect", ("out",), 14),
+    ]
+    assert found[0].option("--output") == "b c" and found[0].option("--update") is None
+
+
 def _environment(tmp: Path) -> dict[str, str]:
     """The user's environment, offline: no Hub token, no Hub, nothing cached from before."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
@@ -149,7 +189,13 @@ def _run_bash(block: Block, walk: Walk, env: dict[str, str], scripts: Path) -> B
     script.write_text(_fill(block.text), encoding="utf-8")
     cwd = walk.checkout if _is_make_block(block) else walk.work
     run = _execute(["bash", "-euo", "pipefail", str(script)], cwd, env, block.label)
+    # Checks see each folder as the whole block left it: one check per folder and command,
+    # under the label of the command that wrote it last.
+    last: dict[tuple, Command] = {}
     for command in commands(block):
+        target = command.option("--update") or command.option("--output") or command.args
+        last[(command.tool, command.name, target)] = command
+    for command in last.values():
         CHECKS[(command.tool, command.name)](command, run, walk)
     return run
 
@@ -164,10 +210,11 @@ def _run_python(block: Block, walk: Walk, env: dict[str, str], scripts: Path) ->
     return run
 
 
-def _report(ran: list[tuple[Block, float]], skipped: list[Block]) -> str:
+def _report(ran: list[tuple[Block, float]], skipped: list[Block], walk: Walk) -> str:
     lines = [f"README.md: {len(ran)} command blocks ran as written and were checked:"]
     lines += [f"  ran  {b.label} in {seconds:.0f} s" for b, seconds in ran]
     lines += [f"  not run  {b.label}: {b.not_run}" for b in skipped]
+    lines += [f"  byte-identical builds: {', '.join(walk.identical) or 'none compared'}"]
     return "\n".join(lines)
 
 
@@ -191,4 +238,4 @@ def test_readme_blocks_run_as_written_in_order(blocks: list[Block] | None, tmp_p
         ran.append((block, time.monotonic() - started))
     skipped = [b for b in blocks if b.not_run is not None]
     assert len(ran) + len(skipped) == len(blocks)
-    warnings.warn(ReadmeCoverage(_report(ran, skipped)), stacklevel=1)
+    warnings.warn(ReadmeCoverage(_report(ran, skipped, walk)), stacklevel=1)

@@ -19,7 +19,7 @@ import shlex
 import tokenize
 from dataclasses import dataclass
 
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)\s*$")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)[^`]*$")
 MARKER = re.compile(r"^\s*<!--\s*readme-test:(.*?)-->\s*$")
 NOT_RUN = re.compile(r"^\s*not run:\s*(\S.*?)\s*$")
 RUNNERS = {"bash": "bash", "sh": "bash", "shell": "bash", "python": "python", "py": "python"}
@@ -137,10 +137,8 @@ def _invocation(tokens: list[str], at: int, tool: str, line: int) -> Command | N
     rest = tokens[at:]
     end = next((i for i, t in enumerate(rest) if t in OPERATORS), len(rest))
     rest = rest[:end]
-    while tool == "pmc15m" and rest and rest[0] in GLOBAL_OPTIONS:
-        rest = rest[2:]
     while tool == "pmc15m" and rest and rest[0].split("=")[0] in GLOBAL_OPTIONS:
-        rest = rest[1:]
+        rest = rest[1:] if "=" in rest[0] else rest[2:]
     if not rest or rest[0].startswith("-"):
         return None
     return Command(tool, rest[0], tuple(rest[1:]), line)

@@ -33,9 +33,10 @@ class Walk:
 
     work: Path  # pmc15m and Python blocks run here: a user's working folder
     checkout: Path  # make blocks run here: the Makefile, pyproject.toml and .venv linked in
-    build_ids: dict[str, tuple[Path, dict[str, str]]] = field(default_factory=dict)
+    build_ids: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)  # -> (by, files)
     last_build: dict[Path, str] = field(default_factory=dict)
     inventories: dict[Path, str] = field(default_factory=dict)
+    identical: list[str] = field(default_factory=list)  # builds compared byte for byte
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,25 @@ def sizes_total(folder: Path) -> int:
     return sum(json.loads((folder / "sizes.json").read_text()).values())
 
 
-def _register_build(out: Path, walk: Walk) -> dict:
+def _register_build(out: Path, by: str, walk: Walk) -> dict:
     """Checks ``out``; a build id seen before must have written the same bytes."""
     manifest = check_build_output(out)
     build_id, files = manifest["build_id"], digests(out)
     if build_id in walk.build_ids:
         first, expected = walk.build_ids[build_id]
         differ = sorted(n for n in set(files) | set(expected) if files.get(n) != expected.get(n))
-        assert not differ, f"{out} and {first} share build id {build_id} but differ in {differ}"
+        assert not differ, f"{by} and {first} share build id {build_id} but differ in {differ}"
+        walk.identical.append(f"{by} = {first}")
     else:
-        walk.build_ids[build_id] = (out, files)
+        walk.build_ids[build_id] = (by, files)
     walk.last_build[out] = build_id
     return manifest
 
 
-def _check_update(out: Path, stdout: str, walk: Walk) -> None:
+def _check_update(out: Path, by: str, stdout: str, walk: Walk) -> None:
     """An update in place: chained to the build before, live shards, tombstones kept."""
     previous = walk.last_build.get(out)
-    manifest = _register_build(out, walk)
+    manifest = _register_build(out, by, walk)
     assert previous is not None, f"{out} was updated, but no earlier block built it"
     assert manifest.get("previous_build_id") == previous, f"{out}: previous_build_id is not {previous}"
     update = manifest.get("update", {})
@@ -102,9 +104,9 @@ def check_build(cmd: Command, run: BlockRun, walk: Walk) -> None:
     update = cmd.option("--update")
     out = run.cwd / (update or cmd.option("--output") or "")
     if update is not None:
-        _check_update(out, run.stdout, walk)
+        _check_update(out, f"{out.name} of {cmd.label}", run.stdout, walk)
     else:
-        _register_build(out, walk)
+        _register_build(out, f"{out.name} of {cmd.label}", walk)
     assert "finished in" in run.stdout, f"{cmd.label}: no build summary printed"
 
 
@@ -171,7 +173,7 @@ def check_export(cmd: Command, run: BlockRun, walk: Walk) -> None:
 
 
 def check_make_demo(cmd: Command, run: BlockRun, walk: Walk) -> None:
-    _register_build(run.cwd / "demo-out", walk)
+    _register_build(run.cwd / "demo-out", f"demo-out of {cmd.label}", walk)
     walk.inventories[run.cwd / "demo-corpus"] = newest_inventory(run.cwd / "demo-corpus")
     assert "finished in" in run.stdout, f"{cmd.label}: no build summary printed"
 
@@ -180,7 +182,7 @@ def check_make_demo_update(cmd: Command, run: BlockRun, walk: Walk) -> None:
     corpus = run.cwd / "demo-corpus"
     before = walk.inventories.get(corpus)
     assert before is not None and newest_inventory(corpus) > before, f"{cmd.label}: corpus not changed"
-    _check_update(run.cwd / "demo-out", run.stdout, walk)
+    _check_update(run.cwd / "demo-out", f"demo-out of {cmd.label}", run.stdout, walk)
 
 
 CHECKS: dict[tuple[str, str], Callable[[Command, BlockRun, Walk], None]] = {
