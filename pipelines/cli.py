@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 from pmc15m import fs, progress
-from pmc15m.argtypes import CliParser, positive_int
+from pmc15m.argtypes import CliParser, float_between, folder_to_write, non_negative_int, positive_int
 from pmc15m.sources.base import SourceError
 
 log = logging.getLogger("pmc15m")
@@ -47,12 +47,14 @@ def make_parser() -> argparse.ArgumentParser:
     corpus = commands.add_parser(
         "make-corpus", help="write the embedded mini corpus (a bucket-like directory)"
     )
-    corpus.add_argument("--output", required=True, help="directory to write the corpus into")
-    corpus.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    corpus.add_argument(
+        "--output", type=folder_to_write, required=True, help="directory to write the corpus into"
+    )
+    corpus.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     corpus.add_argument("--articles", type=positive_int, default=60, help="number of articles (default 60)")
     corpus.add_argument(
         "--figure_scale",
-        type=float,
+        type=float_between(0.25, 8),  # the generator's limits
         default=1.0,
         help="multiply typical figure sizes (default 1; 2.5 is PMC-like)",
     )
@@ -70,6 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
+    """Writes the corpus; the generator's refusals (an output that is not new or empty, an
+    option out of range) are user errors, printed as one line like every other."""
     if extra:
         raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
     if args.state == 2:
@@ -80,10 +84,20 @@ def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
         )
         sys.stdout.write(changes.summary(args.output))
         return 0
-    from pmc15m.corpus.generator import main as corpus_main
+    from pmc15m.corpus.generator import generate_corpus
 
-    sizes = ["--articles", str(args.articles), "--figure-scale", str(args.figure_scale)]
-    return corpus_main(["--output", args.output, "--seed", str(args.seed), *sizes])
+    try:
+        summary = generate_corpus(
+            args.output, seed=args.seed, n_articles=args.articles, figure_scale=args.figure_scale
+        )
+    except (FileExistsError, ValueError) as exc:
+        raise SourceError(str(exc)) from exc
+    log.info(
+        "wrote %d article versions, %d figures (%d expected kept), %d objects, %.1f MB to %s",
+        summary["article_versions"], summary["figures"], summary["kept"], summary["objects"],
+        summary["bytes"] / 1e6, summary["root"],
+    )  # fmt: skip
+    return 0
 
 
 class _QuietOptionalDeps(logging.Filter):

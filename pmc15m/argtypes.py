@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 
@@ -82,6 +83,19 @@ def non_negative_float(text: str) -> float:
     if not value >= 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
+
+
+def float_between(low: float, high: float) -> Callable[[str], float]:
+    """A type for a number from ``low`` to ``high``, both included, where a command has
+    limits of its own (``make-corpus --figure_scale``) and would refuse others later."""
+
+    def number(text: str) -> float:
+        value = float(text)
+        if not low <= value <= high:  # also refuses nan
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}, got {text}")
+        return value
+
+    return number
 
 
 def percent(text: str) -> int:

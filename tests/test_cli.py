@@ -206,6 +206,45 @@ def test_make_corpus_passes_its_figure_scale_to_the_generator(tmp_path):
     assert truths[0] == truths[1] != truths[2]
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--output", "{file}/sub"], "argument --output: cannot make {file}/sub: {file} is not a folder"),
+        (["--output", "{file}/sub", "--state", "2"], "argument --output: cannot make {file}/sub"),
+        (["--output", "{file}"], "argument --output: {file} exists and is not a folder"),
+        (["--output", "{file}", "--state", "2"], "argument --output: {file} exists and is not a folder"),
+        (["--output", "{full}"], "output must be a new or empty directory: {full}"),
+        (["--output", "{new}", "--figure_scale", "-1"], "argument --figure_scale: must be from 0.25 to 8"),
+        (["--output", "{new}", "--figure_scale", "100"], "argument --figure_scale: must be from 0.25 to 8"),
+        (["--output", "{new}", "--figure_scale", "nan"], "argument --figure_scale: must be from 0.25 to 8"),
+        (["--output", "{new}", "--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+        (["--output", "{new}", "--seed", "abc"], "argument --seed: invalid"),
+        (["--output", "{new}", "--articles", "0"], "argument --articles: must be a positive integer"),
+    ],
+)
+def test_make_corpus_mistakes_are_one_line_errors(capsys, tmp_path, argv, message):
+    """A path under a file was a NotADirectoryError traceback; a taken output or a figure
+    scale out of range was the generator's own ``ERROR ...`` log line, and --seed -1 its usage."""
+    (tmp_path / "file").write_text("a file where the corpus should go")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("something already here")
+    names = {name: str(tmp_path / name) for name in ("file", "full", "new")}
+    err = refused(capsys, ["make-corpus", *(part.format(**names) for part in argv)], tmp_path)
+    assert message.format(**names) in err
+
+
+def test_make_corpus_reports_generator_refusals_in_one_line(capsys, tmp_path, monkeypatch):
+    """An option the parser let through but the generator refuses is a user error too."""
+    from pmc15m.corpus import generator
+
+    def refuse(root, **options):
+        raise ValueError("n_articles must be at least 1, got 0")
+
+    monkeypatch.setattr(generator, "generate_corpus", refuse)
+    err = refused(capsys, ["make-corpus", "--output", str(tmp_path / "new")], tmp_path)
+    assert err == "pmc15m: error: n_articles must be at least 1, got 0\n"
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     return dict(commands.choices)

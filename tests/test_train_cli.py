@@ -9,10 +9,11 @@ from __future__ import annotations
 import io
 import json
 import random
+import shutil
 
 import pytest
 import torch
-from cli_support import cli_error
+from cli_support import cli_error, refused
 from PIL import Image
 from train_support import COLORS, TINY, color_image, one_thread, write_shards
 
@@ -164,3 +165,126 @@ def test_device_and_tower_errors_are_one_line(capsys, tmp_path):
     assert "not a device" in cli_error(
         capsys, ["evaluate", "--model", str(tmp_path), "--data", str(tmp_path / "x.tar"), "--device", "gpu!"]
     )
+
+
+def _unreadable_model(kind: str, root, trained_run) -> str:
+    """A ``--model`` that is no usable model, as a user might point at by mistake."""
+    path = root / "model"
+    if kind == "empty file":
+        path.write_bytes(b"")
+    elif kind == "text file":
+        path.write_text("not a checkpoint\n")
+    elif kind == "tensors, not a checkpoint":
+        torch.save({"weights": torch.zeros(2)}, path)
+    elif kind == "a list":
+        torch.save([1, 2], path)
+    elif kind == "cut short":
+        whole = next((trained_run / "checkpoints").glob("*.pt")).read_bytes()
+        path.write_bytes(whole[: len(whole) // 2])
+    elif kind == "folder without checkpoint":
+        path.mkdir()
+    elif kind == "run without tokenizer":
+        shutil.copytree(trained_run / "checkpoints", path / "checkpoints")
+    elif kind == "export without weights":
+        path.mkdir()
+        (path / "config.json").write_text(json.dumps({"model_type": "vision-text-dual-encoder"}))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["evaluate", "export"])
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("empty file", "model is not a readable checkpoint (empty or cut short)"),
+        ("text file", "model is not a readable checkpoint (not a PyTorch file of plain tensors)"),
+        ("tensors, not a checkpoint", "model is not a checkpoint of pmc15m train (no model, architecture"),
+        ("a list", "model is not a checkpoint of pmc15m train"),
+        ("cut short", "model is not a readable checkpoint (RuntimeError: "),
+        ("folder without checkpoint", "no checkpoint at "),
+        ("run without tokenizer", "has no tokenizer beside it: "),
+        ("export without weights", "cannot load the exported model in "),
+    ],
+)
+def test_unreadable_models_are_one_line_errors(
+    capsys, tmp_path, trained_run, colour_data, command, kind, message
+):
+    """torch.load's EOFError, UnpicklingError ... and the KeyErrors of a state that is not a
+    checkpoint used to reach the user as tracebacks; export must write nothing either."""
+    model = _unreadable_model(kind, tmp_path, trained_run)
+    if command == "evaluate":
+        zeroshot = str(colour_data["root"] / "zeroshot")
+        argv = ["evaluate", "--model", model, "--zeroshot", zeroshot, "--device", "cpu"]
+    else:
+        argv = ["export", "--model", model, "--output", str(tmp_path / "hf")]
+    err = refused(capsys, argv, tmp_path)
+    assert message in err and model in err, err
+
+
+def test_resume_from_a_damaged_checkpoint_is_a_one_line_error(capsys, tmp_path, colour_data):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "step_00000010.pt").write_bytes(b"PK\x03\x04 cut")
+    argv = ["train", "--data", colour_data["train"], "--output", str(tmp_path / "run"), "--resume"]
+    err = refused(capsys, [*argv, *_tiny_flags(), "--tokenizer_vocab", "50"], tmp_path)
+    assert "step_00000010.pt is not a readable checkpoint" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--tokenizer", "{tmp}/no-tokenizer"], "cannot load tokenizer '{tmp}/no-tokenizer'"),
+        (["--tokenizer_vocab", "50", "--vision", "{tmp}/no-vit"], "--vision '{tmp}/no-vit': no such folder"),
+        (["--tokenizer_vocab", "50", "--text", "{tmp}/empty"], "--text '{tmp}/empty': cannot load"),
+        (["--tokenizer_vocab", "50", "--batch_size", "100"], "hold 64 samples (sizes.json), fewer than one"),
+        (
+            ["--tokenizer_vocab", "50", "--image_size", "4"],
+            "--image_size 4 is smaller than one vit-tiny patch",
+        ),
+        (
+            ["--tokenizer_vocab", "50", "--compile", "bogus"],
+            "--compile 'bogus': no such torch.compile backend",
+        ),
+        (["--lr", "-1"], "argument --lr: must be 0 or more"),
+        (["--lr", "nan"], "argument --lr: must be 0 or more"),
+        (["--beta1", "1.5"], "argument --beta1: must be in [0, 1)"),
+        (["--beta2", "-0.1"], "argument --beta2: must be in [0, 1)"),
+        (["--eps", "-1"], "argument --eps: must be 0 or more"),
+        (["--weight_decay", "-1"], "argument --weight_decay: must be 0 or more"),
+        (["--dropout", "2"], "argument --dropout: must be in [0, 1)"),
+        (["--epochs", "-1"], "argument --epochs: must be a positive integer"),
+        (["--batch_size", "0"], "argument --batch_size: must be a positive integer"),
+        (["--precision", "bogus"], "argument --precision: invalid choice: 'bogus'"),
+    ],
+)
+def test_train_refuses_before_making_the_run_folder(capsys, tmp_path, colour_data, flags, message):
+    """Each of these once failed after ``--output`` (and its tokenizer) had been written, or
+    with a traceback from AdamW, the ViT's first convolution or torch.compile."""
+    (tmp_path / "empty").mkdir()
+    flags = [flag.format(tmp=tmp_path) for flag in flags]
+    argv = ["train", "--data", colour_data["train"], "--output", str(tmp_path / "run"), *_tiny_flags()]
+    err = refused(capsys, [*argv, "--workers", "0", "--batch_size", "16", *flags], tmp_path)
+    assert message.format(tmp=tmp_path) in err
+
+
+def test_train_without_sizes_json_makes_no_run_folder(capsys, tmp_path, colour_data):
+    shard = tmp_path / "shards" / "00000.tar"
+    shard.parent.mkdir()
+    shard.write_bytes((colour_data["root"] / "train" / "00000.tar").read_bytes())
+    argv = ["train", "--data", str(shard), "--output", str(tmp_path / "runs" / "x"), *_tiny_flags()]
+    err = refused(capsys, [*argv, "--tokenizer_vocab", "50"], tmp_path)
+    assert "sizes.json" in err and "--epoch_samples" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--image_size", "4"], "--image_size 4 is smaller than one vit-tiny patch (8 px)"),
+        (["--variants", "compile", "--compile_backend", "bogus"], "--compile_backend 'bogus': no such"),
+        (["--vocab_size", "1"], "argument --vocab_size: must be more than 5"),
+        (["--peak_tflops", "-1"], "argument --peak_tflops: must be 0 or more"),
+        (["--dropout", "2"], "argument --dropout: must be in [0, 1)"),
+    ],
+)
+def test_train_benchmark_mistakes_are_one_line_errors(capsys, tmp_path, flags, message):
+    argv = ["train-benchmark", *_tiny_flags(), "--device", "cpu", "--batch_sizes", "2", "--steps", "1"]
+    argv += ["--warmup_steps", "1", "--report", str(tmp_path / "bench.json")]
+    assert message in refused(capsys, [*argv, *flags], tmp_path)

@@ -6,13 +6,16 @@ the model architecture (so evaluation and export need no network) and the run's 
 Restoring all of these makes the next steps of a resumed run the same as those of a run
 that never stopped. Files are written under a temporary name and renamed into place, and
 they load with ``torch.load(weights_only=True)``: plain tensors and containers, no pickled
-code. The newest ``keep`` checkpoints are kept.
+code. The newest ``keep`` checkpoints are kept. A file that does not load as one of these
+(empty, cut short, another kind of file) is a ``CheckpointError`` naming it, which the
+command line prints as one line rather than torch's traceback.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 import random
 import re
 from typing import Any
@@ -23,6 +26,14 @@ import torch
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^step_(\d{8})\.pt$")
+
+# What evaluation and export read from a checkpoint; resuming reads the rest too.
+MODEL_KEYS: tuple[str, ...] = ("model", "architecture", "model_config")
+RESUME_KEYS: tuple[str, ...] = (*MODEL_KEYS, "optimizer", "scheduler", "step", "rng", "positions")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or exported model that cannot be read: empty, damaged, or not ours."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -84,5 +95,36 @@ def resolve_checkpoint(path: str) -> str:
     raise FileNotFoundError(f"no checkpoint at {path}")
 
 
-def load_checkpoint(path: str, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    return torch.load(resolve_checkpoint(path), map_location=map_location, weights_only=True)
+def load_checkpoint(
+    path: str, map_location: str | torch.device = "cpu", keys: tuple[str, ...] = MODEL_KEYS
+) -> dict[str, Any]:
+    """The state saved at ``path`` (a file, or the newest in a run folder), holding ``keys``.
+
+    ``torch.load`` fails with ``EOFError``, ``KeyError``, ``RuntimeError`` or an unpickling
+    error depending on what the file really is; each becomes one ``CheckpointError``, as
+    does a loadable file that lacks what a checkpoint of ``pmc15m train`` holds.
+    """
+    file = resolve_checkpoint(path)
+    try:
+        state = torch.load(file, map_location=map_location, weights_only=True)
+    except (OSError, EOFError, KeyError, RuntimeError, ValueError, pickle.UnpicklingError) as exc:
+        raise CheckpointError(f"{file} is not a readable checkpoint ({_load_failure(exc)})") from exc
+    missing = [key for key in keys if key not in state] if isinstance(state, dict) else list(keys)
+    if missing:
+        raise CheckpointError(f"{file} is not a checkpoint of pmc15m train (no {', '.join(missing)})")
+    return state
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Why ``torch.load`` failed, in words where its own message says nothing (``EOFError()``)."""
+    if isinstance(exc, EOFError):
+        return "empty or cut short"
+    if isinstance(exc, KeyError | pickle.UnpicklingError):  # the latter's text advises unsafe loading
+        return "not a PyTorch file of plain tensors"
+    return summary(exc)
+
+
+def summary(exc: BaseException) -> str:
+    """``Class: first line`` of an error from torch or transformers, whose messages run long."""
+    first_line = (str(exc).splitlines() or [""])[0][:160]
+    return f"{exc.__class__.__name__}: {first_line}"

@@ -19,6 +19,8 @@ from pmc15m.argtypes import (
     existing_folder,
     file_to_write,
     folder_to_write,
+    fraction,
+    non_negative_float,
     non_negative_int,
     positive_int,
     shard_pattern,
@@ -41,7 +43,7 @@ def _model_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--projection_dim", type=positive_int, default=512, help="size of the shared image-text embedding"
     )
-    group.add_argument("--dropout", type=float, default=None, help="override the towers' dropout")
+    group.add_argument("--dropout", type=fraction, default=None, help="override the towers' dropout")
 
 
 def _data_arguments(sub: argparse.ArgumentParser) -> None:
@@ -79,11 +81,14 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
     group.add_argument("--accum_freq", type=positive_int, default=1, help="micro-batches per step")
     group.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (unless --steps)")
     group.add_argument("--steps", type=non_negative_int, default=0, help="total steps (default: from epochs)")
-    group.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (cosine schedule)")
-    group.add_argument("--weight_decay", type=float, default=0.2, help="AdamW weight decay")
-    group.add_argument("--beta1", type=float, default=0.9, help="AdamW beta1")
-    group.add_argument("--beta2", type=float, default=0.98, help="AdamW beta2")
-    group.add_argument("--eps", type=float, default=1e-6, help="AdamW epsilon")
+    # AdamW refuses these itself, but only once the run folder and its tokenizer are written
+    group.add_argument(
+        "--lr", type=non_negative_float, default=5e-4, help="peak learning rate (cosine schedule)"
+    )
+    group.add_argument("--weight_decay", type=non_negative_float, default=0.2, help="AdamW weight decay")
+    group.add_argument("--beta1", type=fraction, default=0.9, help="AdamW beta1")
+    group.add_argument("--beta2", type=fraction, default=0.98, help="AdamW beta2")
+    group.add_argument("--eps", type=non_negative_float, default=1e-6, help="AdamW epsilon")
     group.add_argument(
         "--warmup", type=non_negative_int, default=1000, help="steps of linear learning-rate warm-up"
     )
@@ -114,8 +119,15 @@ def _optim_arguments(sub: argparse.ArgumentParser) -> None:
 
 
 def _configs_model(args: argparse.Namespace):
-    from pmc15m.train.model import ModelConfig
+    """The model settings; an image smaller than one patch of a preset ViT is refused here, as
+    the tower would be built and only its first forward pass would fail, with a traceback."""
+    from pmc15m.train.model import VISION_PRESETS, ModelConfig
 
+    patch = VISION_PRESETS.get(args.vision, {}).get("patch_size", 0)
+    if args.image_size < patch:
+        raise SourceError(
+            f"--image_size {args.image_size} is smaller than one {args.vision} patch ({patch} px)"
+        )
     return ModelConfig(
         vision=args.vision,
         text=args.text,
@@ -143,6 +155,7 @@ def _configs(args: argparse.Namespace):
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
+    from pmc15m.train.checkpoint import CheckpointError
     from pmc15m.train.data import DataError
     from pmc15m.train.distributed import DeviceError
     from pmc15m.train.evaluate import EvaluationError
@@ -150,7 +163,16 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from pmc15m.train.tokenize import TokenizerError
     from pmc15m.train.train import TrainError
 
-    return DataError, DeviceError, EvaluationError, ModelError, TokenizerError, TrainError, FileNotFoundError
+    return (
+        CheckpointError,
+        DataError,
+        DeviceError,
+        EvaluationError,
+        ModelError,
+        TokenizerError,
+        TrainError,
+        FileNotFoundError,
+    )
 
 
 def _check_no_extra(extra: list[str]) -> None:
@@ -158,8 +180,20 @@ def _check_no_extra(extra: list[str]) -> None:
         raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
 
 
+def _check_compile_backend(name: str, option: str) -> None:
+    """``torch.compile`` looks its backend up only when the model is wrapped, after the run
+    folder and its tokenizer are written; an unknown name is refused before that."""
+    import torch._dynamo
+
+    if name not in torch._dynamo.list_backends(exclude_tags=()):
+        common = ", ".join(torch._dynamo.list_backends())
+        raise SourceError(f"{option} {name!r}: no such torch.compile backend (e.g. {common})")
+
+
 def run_train_command(args: argparse.Namespace, extra: list[str]) -> int:
     _check_no_extra(extra)
+    if args.compile:
+        _check_compile_backend(args.compile, "--compile")
     from pmc15m.train.train import train
 
     if int(os.environ.get("RANK", "0")) == 0 and logging.getLogger().level > logging.INFO:
@@ -229,6 +263,15 @@ def _size_list(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _vocab_size(text: str) -> int:
+    """The synthetic captions draw token ids from 5 up (0-4 are BERT's special tokens), so a
+    smaller vocabulary fails in ``torch.randint`` instead of measuring anything."""
+    value = int(text)
+    if value <= 5:
+        raise argparse.ArgumentTypeError(f"must be more than 5 (ids 0-4 are special tokens), got {text}")
+    return value
+
+
 def _variant_list(text: str) -> tuple[tuple[bool, bool], ...]:
     from pmc15m.train.throughput import VARIANTS
 
@@ -245,6 +288,9 @@ def run_benchmark_command(args: argparse.Namespace, extra: list[str]) -> int:
 
     logging.getLogger("pmc15m.train").setLevel(logging.INFO)
     model_cfg = _configs_model(args)
+    variants = args.variants or tuple(VARIANTS.values())
+    if any(compiled for compiled, _ in variants):
+        _check_compile_backend(args.compile_backend, "--compile_backend")
     if args.text_tokens > model_cfg.context_length:
         raise SourceError(
             f"--text_tokens {args.text_tokens} exceeds --context_length {model_cfg.context_length}"
@@ -259,7 +305,7 @@ def run_benchmark_command(args: argparse.Namespace, extra: list[str]) -> int:
         precision=args.precision,
         device=args.device,
         compile_backend=args.compile_backend,
-        variants=args.variants or tuple(VARIANTS.values()),
+        variants=variants,
         peak_tflops=args.peak_tflops,
     )
     try:
@@ -282,9 +328,7 @@ def _benchmark_parser(commands) -> None:
     )
     _model_arguments(bench)
     group = bench.add_argument_group("benchmark")
-    group.add_argument(
-        "--vocab_size", type=positive_int, default=30522, help="text vocabulary (BiomedBERT's)"
-    )
+    group.add_argument("--vocab_size", type=_vocab_size, default=30522, help="text vocabulary (BiomedBERT's)")
     group.add_argument(
         "--batch_sizes",
         type=_size_list,
@@ -305,7 +349,7 @@ def _benchmark_parser(commands) -> None:
         "--variants", type=_variant_list, default=None, help="plain,compile,ckpt,compile+ckpt (default: all)"
     )
     group.add_argument(
-        "--peak_tflops", type=float, default=0.0, help="device peak for MFU (default: looked up)"
+        "--peak_tflops", type=non_negative_float, default=0.0, help="device peak for MFU (default: looked up)"
     )
     group.add_argument("--report", type=file_to_write, help="also write the results as JSON to this file")
     bench.set_defaults(handler=run_benchmark_command)

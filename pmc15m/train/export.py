@@ -12,9 +12,9 @@ import logging
 import os
 from dataclasses import dataclass
 
-from pmc15m.train.checkpoint import load_checkpoint
+from pmc15m.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, summary
 from pmc15m.train.model import ClipModel, ModelConfig, dual_encoder_from_config
-from pmc15m.train.tokenize import load_tokenizer
+from pmc15m.train.tokenize import TokenizerError, load_tokenizer
 from pmc15m.train.transforms import CLIP_MEAN, CLIP_STD
 
 log = logging.getLogger(__name__)
@@ -36,20 +36,43 @@ def _checkpoint_run_folder(checkpoint_file: str) -> str:
 
 
 def load_trained(path: str) -> Trained:
-    """From a run folder / checkpoint file (``pmc15m train``) or an exported model folder."""
+    """From a run folder / checkpoint file (``pmc15m train``) or an exported model folder.
+
+    Whatever in ``path`` cannot be read (a damaged checkpoint, a run folder without its
+    tokenizer, an export without weights) is a ``CheckpointError`` naming the file.
+    """
     if os.path.isfile(os.path.join(path, "config.json")):
         return _load_exported(path)
-    from pmc15m.train.checkpoint import resolve_checkpoint
-
     checkpoint = resolve_checkpoint(path)
     state = load_checkpoint(checkpoint)
-    model = ClipModel(dual_encoder_from_config(state["architecture"]))
-    model.load_state_dict(state["model"])
-    cfg = ModelConfig(**state["model_config"])
-    tokenizer = load_tokenizer(
-        os.path.join(_checkpoint_run_folder(checkpoint), "tokenizer"), cfg.context_length
-    )
+    model, cfg = _model_from_state(state, checkpoint)
+    tokenizer = _run_tokenizer(checkpoint, cfg.context_length)
     return Trained(model.eval(), tokenizer, cfg.image_size, cfg.context_length)
+
+
+def _run_tokenizer(checkpoint: str, context_length: int):
+    """The tokenizer ``pmc15m train`` saved beside the checkpoints; ``load_tokenizer``'s own
+    error advises training options, which mislead someone evaluating or exporting."""
+    folder = os.path.join(_checkpoint_run_folder(checkpoint), "tokenizer")
+    if not os.path.isdir(folder):
+        raise CheckpointError(f"{checkpoint} has no tokenizer beside it: {folder} is missing")
+    try:
+        return load_tokenizer(folder, context_length)
+    except TokenizerError as exc:
+        raise CheckpointError(
+            f"cannot load {folder}, the tokenizer of {checkpoint} ({summary(exc.__cause__ or exc)})"
+        ) from exc
+
+
+def _model_from_state(state: dict, checkpoint: str) -> tuple[ClipModel, ModelConfig]:
+    """The model a checkpoint describes; a state that does not fit its architecture (edited
+    or from another program) fails in transformers or torch, here in one line."""
+    try:
+        model = ClipModel(dual_encoder_from_config(state["architecture"]))
+        model.load_state_dict(state["model"])
+        return model, ModelConfig(**state["model_config"])
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        raise CheckpointError(f"{checkpoint} does not hold a usable model ({summary(exc)})") from exc
 
 
 def _load_exported(folder: str) -> Trained:
@@ -57,7 +80,10 @@ def _load_exported(folder: str) -> Trained:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    hf = VisionTextDualEncoderModel.from_pretrained(folder)
+    try:
+        hf = VisionTextDualEncoderModel.from_pretrained(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # no weights, a config of another model
+        raise CheckpointError(f"cannot load the exported model in {folder} ({summary(exc)})") from exc
     tokenizer = load_tokenizer(folder, context_length=None)
     image_size = int(hf.config.vision_config.image_size)
     return Trained(ClipModel(hf).eval(), tokenizer, image_size, tokenizer.model_max_length)

@@ -26,13 +26,14 @@ import torch
 import torch.distributed as dist
 
 from pmc15m.train.checkpoint import (
+    RESUME_KEYS,
     list_checkpoints,
     load_checkpoint,
     rng_state,
     save_checkpoint,
     set_rng_state,
 )
-from pmc15m.train.data import BatchStream, LoaderConfig, expand_shards, read_captions
+from pmc15m.train.data import BatchStream, DataError, LoaderConfig, epoch_size, expand_shards, read_captions
 from pmc15m.train.distributed import DistEnv, all_gather_object, barrier, init_distributed, shutdown
 from pmc15m.train.model import ClipModel, ModelConfig, build_model, dual_encoder_from_config
 from pmc15m.train.step import StepContext, make_step_context, to_device, train_step
@@ -104,19 +105,38 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _prepare_tokenizer(cfg: TrainConfig, env: DistEnv, shards: list[str], resuming: bool, context: int):
-    """The run's own copy of the tokenizer in ``<output>/tokenizer`` (rank 0 writes it)."""
+def _tokenizer_and_model(
+    cfg: TrainConfig, env: DistEnv, shards: list[str], state: dict | None, model_cfg: ModelConfig
+) -> tuple[object, ClipModel]:
+    """The tokenizer from the run's own copy in ``<output>/tokenizer``, and the model.
+
+    Rank 0 learns or loads the tokenizer and builds the model before it writes that copy,
+    so a mistyped ``--tokenizer``, ``--vision`` or ``--text`` fails before the run folder
+    exists. The other ranks read the copy after the barrier and build their model then;
+    ``_load_model`` seeds itself, so every rank starts from the same weights either way.
+    """
     folder = os.path.join(cfg.output, "tokenizer")
-    if env.is_main and not (resuming and os.path.isdir(folder)):
-        if cfg.tokenizer_vocab > 0:
-            captions = read_captions(shards, limit=1_000_000)
-            tokenizer = train_wordpiece(captions, cfg.tokenizer_vocab, context)
-            log.info("built a %d-token WordPiece vocabulary from %d captions", len(tokenizer), len(captions))
-        else:
-            tokenizer = load_tokenizer(cfg.tokenizer, context)
-        tokenizer.save_pretrained(folder)
+    model = None
+    if env.is_main and not (state is not None and os.path.isdir(folder)):
+        fresh = _new_tokenizer(cfg, shards, model_cfg.context_length)
+        model = _load_model(state, model_cfg, len(fresh), cfg)
+        os.makedirs(cfg.output, exist_ok=True)
+        fresh.save_pretrained(folder)
     barrier(env)
-    return load_tokenizer(folder, context)
+    tokenizer = load_tokenizer(folder, model_cfg.context_length)
+    if model is None:
+        model = _load_model(state, model_cfg, len(tokenizer), cfg)
+    return tokenizer, model
+
+
+def _new_tokenizer(cfg: TrainConfig, shards: list[str], context: int):
+    """A WordPiece vocabulary learned from the captions, or the named tokenizer (in memory)."""
+    if cfg.tokenizer_vocab <= 0:
+        return load_tokenizer(cfg.tokenizer, context)
+    captions = read_captions(shards, limit=1_000_000)
+    tokenizer = train_wordpiece(captions, cfg.tokenizer_vocab, context)
+    log.info("built a %d-token WordPiece vocabulary from %d captions", len(tokenizer), len(captions))
+    return tokenizer
 
 
 def _loader_config(cfg: TrainConfig, model_cfg: ModelConfig, shards: list[str]) -> LoaderConfig:
@@ -153,7 +173,7 @@ def _setup(cfg: TrainConfig, model_cfg: ModelConfig, env: DistEnv) -> _Run:
     existing = list_checkpoints(os.path.join(cfg.output, "checkpoints"))
     if existing and not cfg.resume:
         raise TrainError(f"{cfg.output} already holds checkpoints; pass --resume or choose a new --output")
-    state = load_checkpoint(existing[-1]) if cfg.resume and existing else None
+    state = load_checkpoint(existing[-1], keys=RESUME_KEYS) if cfg.resume and existing else None
     if state is not None:
         model_cfg = ModelConfig(**state["model_config"])  # the run's own architecture and sizes
     if not cfg.resampled and len(shards) < env.world_size:
@@ -166,8 +186,9 @@ def _setup(cfg: TrainConfig, model_cfg: ModelConfig, env: DistEnv) -> _Run:
     total = cfg.steps or cfg.epochs * max(1, loader_cfg.samples_per_epoch() // global_batch)
     if cfg.resampled:
         loader_cfg.samples_per_epoch()  # resampled epochs need sizes.json: fail before loading models
-    tokenizer = _prepare_tokenizer(cfg, env, shards, state is not None, model_cfg.context_length)
-    model = _load_model(state, model_cfg, len(tokenizer), cfg).to(env.device)
+    _check_batch_fits(cfg, loader_cfg, env)
+    tokenizer, model = _tokenizer_and_model(cfg, env, shards, state, model_cfg)
+    model = model.to(env.device)
     ctx = make_step_context(model, env, cfg, total)
     step, position = 0, (0, 0)
     if state is None:
@@ -179,6 +200,27 @@ def _setup(cfg: TrainConfig, model_cfg: ModelConfig, env: DistEnv) -> _Run:
         set_rng_state(state["rng"][env.rank])
     stream = BatchStream(loader_cfg, tokenizer, env.world_size, position)
     return _Run(env, ctx, stream, total, model_cfg, step)
+
+
+def _check_batch_fits(cfg: TrainConfig, loader_cfg: LoaderConfig, env: DistEnv) -> None:
+    """Refuse a batch larger than the shards' share of one rank, before anything is written.
+
+    Batches are full or dropped, so a rank whose shards hold fewer samples than one batch
+    would fail in its first epoch, after the run folder was made. Only sizes.json counts
+    are checked: ``--epoch_samples`` sets an epoch's length, not the data's, and resampled
+    shards are drawn again and again until batches fill.
+    """
+    if cfg.resampled or cfg.epoch_samples:
+        return
+    try:
+        samples = epoch_size(loader_cfg.shards)
+    except DataError:  # --steps given and no sizes.json: nothing to check against
+        return
+    if samples < cfg.batch_size * env.world_size:
+        raise TrainError(
+            f"the shards hold {samples} samples (sizes.json), fewer than one batch of {cfg.batch_size} "
+            f"for each of {env.world_size} rank(s); lower --batch_size"
+        )
 
 
 def _rank_position(state: dict, env: DistEnv) -> tuple[int, int]:
@@ -273,12 +315,16 @@ def _loop(cfg: TrainConfig, run: _Run) -> TrainResult:
 
 
 def train(cfg: TrainConfig, model_cfg: ModelConfig) -> TrainResult:
-    """Train (or resume) a run; under torchrun every rank calls this."""
+    """Train (or resume) a run; under torchrun every rank calls this.
+
+    Nothing is written before every setting that depends on the user (shards, epoch size,
+    checkpoints to resume, tokenizer, towers) has been checked: a refused run leaves no
+    empty run folder behind (rank 0 makes it in ``_tokenizer_and_model``).
+    """
     if cfg.batch_size <= 0 or cfg.accum_freq <= 0 or cfg.log_every <= 0 or cfg.checkpoint_every <= 0:
         raise TrainError("batch size, accumulation, log and checkpoint intervals must be positive")
     env = init_distributed(cfg.device)
     try:
-        os.makedirs(cfg.output, exist_ok=True)
         result = _loop(cfg, _setup(cfg, model_cfg, env))
     except BaseException:
         shutdown(env, wait_for_peers=False)
