@@ -200,38 +200,13 @@ def test_inspect_finds_an_index_that_disagrees_with_the_shards(small_build, tmp_
 def test_articles_that_lost_a_duplicate_to_a_retired_sample_are_processed_again(tmp_path):
     """PMC1 is retracted: PMC2 lost a figure to it, so PMC2 is processed again; PMC2's
     retired sample in turn freed PMC3's copy (a chain); PMC4 lost only to a live sample."""
-    from pmc15m.record import Sample
     from pmc15m.shards import write_rejects
 
     dropped = [
-        Sample(
-            key="PMC2_1_g",
-            pmcid="PMC2",
-            version=1,
-            reject_reason=reasons.DUPLICATE_EXACT,
-            duplicate_of="PMC1_1_f",
-        ),
-        Sample(
-            key="PMC3_1_g",
-            pmcid="PMC3",
-            version=1,
-            reject_reason=reasons.DUPLICATE_NEAR,
-            duplicate_of="PMC2_1_f",
-        ),
-        Sample(
-            key="PMC4_1_g",
-            pmcid="PMC4",
-            version=1,
-            reject_reason=reasons.DUPLICATE_EXACT,
-            duplicate_of="PMC9_1_f",
-        ),
-        Sample(
-            key="PMC5_1_g",
-            pmcid="PMC5",
-            version=1,
-            reject_reason=reasons.BOILERPLATE,
-            duplicate_of="PMC1_1_f",
-        ),
+        _dropped("PMC2", reasons.DUPLICATE_EXACT, "PMC1_1_f"),
+        _dropped("PMC3", reasons.DUPLICATE_NEAR, "PMC2_1_f"),
+        _dropped("PMC4", reasons.DUPLICATE_EXACT, "PMC9_1_f"),
+        _dropped("PMC5", reasons.BOILERPLATE, "PMC1_1_f"),
     ]
     write_rejects(str(tmp_path / "rejects"), "00000", dropped)
     dependents = update.duplicates_by_representative(str(tmp_path), ["00000.parquet"])
@@ -247,3 +222,11 @@ def test_articles_that_lost_a_duplicate_to_a_retired_sample_are_processed_again(
         ("PMC2_1_f", "reprocessed"),
         ("PMC3_1_f", "reprocessed"),
     ]
+
+
+def _dropped(pmcid: str, reason: str, representative: str):
+    from pmc15m.record import Sample
+
+    return Sample(
+        key=f"{pmcid}_1_g", pmcid=pmcid, version=1, reject_reason=reason, duplicate_of=representative
+    )

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from build_compare import build_digests
 
 from support.readme_blocks import Command
 from support.readme_outputs import (
     SPLITS,
     check_build_output,
-    digests,
     newest_inventory,
 )
 
@@ -69,7 +69,7 @@ def sizes_total(folder: Path) -> int:
 def _register_build(out: Path, by: str, walk: Walk) -> dict:
     """Checks ``out``; a build id seen before must have written the same bytes."""
     manifest = check_build_output(out)
-    build_id, files = manifest["build_id"], digests(out)
+    build_id, files = manifest["build_id"], build_digests(out)
     if build_id in walk.build_ids:
         first, expected = walk.build_ids[build_id]
         differ = sorted(n for n in set(files) | set(expected) if files.get(n) != expected.get(n))

@@ -7,7 +7,6 @@ as a README command, and is checked there.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tarfile
@@ -19,7 +18,6 @@ import pyarrow.parquet as pq
 
 SPLITS = ("train", "validation", "test")
 # What two builds with one build id must write byte for byte (report/ holds plots, not promised).
-COMPARED = ("train", "validation", "test", "rejects", "index", "manifest.json")
 SHARD_PATTERN = re.compile(r"([\w./-]+)/(\{\d+\.\.\d+\})\.tar")
 
 
@@ -90,17 +88,6 @@ def check_build_output(out: Path) -> dict:
     _check_index_and_tombstones(out, shards)
     _check_card(out, shards)
     return manifest
-
-
-def digests(out: Path) -> dict[str, str]:
-    """``relative path -> sha256`` of every file a build must reproduce exactly."""
-    found = {}
-    for part in COMPARED:
-        path = out / part
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            found[str(file.relative_to(out))] = hashlib.sha256(file.read_bytes()).hexdigest()
-    return found
 
 
 def newest_inventory(corpus: Path) -> str:
