@@ -31,8 +31,10 @@ from pmc15m.config import BuildConfig
 from pmc15m.manifest import manifest_header
 from pmc15m.sources.local import LocalSource
 
-# Hang guards, not speed limits: the Dask build costs about 340 CPU seconds (see above),
-# under three minutes on an idle 2-core machine; the limit leaves room for a loaded one.
+# Hang guards, not speed limits: the Dask build costs about 340 CPU seconds (see above). On
+# a 2-core machine the test took 316 s beside other work (load average 2-4), 374 s beside
+# two CPU burners, 444 s beside four; the 60-article build it replaced ran out of its 400 s
+# beside two. The limit is about 4x the first, 2.7x the last.
 BUILD_LIMIT_S = 1200
 # The build, plus the cluster's start and stop (under a minute loaded) and the local build.
 pytestmark = pytest.mark.timeout(BUILD_LIMIT_S + 300)
