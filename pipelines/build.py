@@ -26,7 +26,7 @@ from pmc15m.fs import FsOptions
 from pmc15m.manifest import manifest_header, read_manifest
 from pmc15m.report import write_report
 from pmc15m.selection import Selection
-from pmc15m.sources.base import open_source
+from pmc15m.sources.base import Source, open_source
 from pmc15m.sources.options import SourceOptions
 from pmc15m.update import UpdateContext
 
@@ -84,15 +84,19 @@ def run_build(
     selection: Selection | None = None,
     source_options: SourceOptions | None = None,
     keep_work: bool = False,
+    source: Source | None = None,
 ) -> dict[str, Any]:
     """Run a complete build, then write its report; return its manifest.
+
+    ``source``: the listing already opened (the command checks it before writing), so
+    its inventory is not fetched twice; None opens ``location``.
 
     Results journaled under ``<output>/_work/<build_id>/`` by an earlier, killed attempt
     with the same build id are reused; ``_work/`` is removed last unless ``keep_work``.
     """
     fs.configure(fs_options)
     progress.reset()
-    source = open_source(location, inventory_date, source_options)
+    source = source or open_source(location, inventory_date, source_options)
     part_keys = source.inventory_parts()
     snapshot = source.snapshot()
     inventory_date = snapshot.get("inventory_date", inventory_date)

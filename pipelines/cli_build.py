@@ -34,7 +34,7 @@ from pmc15m.selection import (
     parse_licenses,
     read_pmcid_list,
 )
-from pmc15m.sources.base import SourceError
+from pmc15m.sources.base import Source, SourceError
 from pmc15m.sources.options import SourceOptions
 
 # Folders a previous build wrote; --overwrite removes exactly these, nothing else (not the
@@ -278,9 +278,9 @@ def beam_arguments(extra: list[str]) -> list[str]:
     return extra
 
 
-def open_checked_source(location: str, inventory_date: str | None, options: SourceOptions) -> None:
+def open_checked_source(location: str, inventory_date: str | None, options: SourceOptions) -> Source:
     """Open the source and find its inventory, to fail on a bad ``--source`` or
-    ``--inventory_date`` before the output is touched; the build opens it again."""
+    ``--inventory_date`` before the output is touched; the build reads it from there."""
     from pmc15m.sources.base import open_source
 
     if fs.is_local(location):
@@ -292,9 +292,11 @@ def open_checked_source(location: str, inventory_date: str | None, options: Sour
         if not os.access(path, os.R_OK | os.X_OK):
             raise SourceError(f"source directory is not readable: {location}")
     try:
-        open_source(location, inventory_date, options).inventory_parts()
+        source = open_source(location, inventory_date, options)
+        source.inventory_parts()  # found once: the source keeps what it read
     except OSError as exc:  # a local inventory that cannot be read
         raise SourceError(f"cannot read the source {location}: {exc}") from exc
+    return source
 
 
 def check_output(output: str, overwrite: bool) -> list[str]:
@@ -350,12 +352,13 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     if args.update is not None or args.output is None:
         from pipelines.update import run_update_command
 
+        source = None
         if args.update is not None:
             _check_update_dir(args.update)
-            open_checked_source(args.source, args.inventory_date, source_options)
-        return run_update_command(args, config, beam_args, source_options, fs_options)
+            source = open_checked_source(args.source, args.inventory_date, source_options)
+        return run_update_command(args, config, beam_args, source_options, fs_options, source)
     existing = check_output(args.output, args.overwrite)
-    open_checked_source(args.source, args.inventory_date, source_options)
+    source = open_checked_source(args.source, args.inventory_date, source_options)
     clear_output(args.output, existing)
     started = time.monotonic()
     manifest = run_build(
@@ -368,6 +371,7 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
         selection=selection,
         source_options=source_options,
         keep_work=args.keep_work,
+        source=source,
     )
     sys.stdout.write(format_summary(manifest, args.output, time.monotonic() - started))
     return 0

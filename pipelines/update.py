@@ -27,7 +27,7 @@ from pmc15m.config import BuildConfig
 from pmc15m.dedup import Digest
 from pmc15m.manifest import manifest_header
 from pmc15m.selection import Selection
-from pmc15m.sources.base import open_source
+from pmc15m.sources.base import Source, open_source
 from pmc15m.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,10 @@ class ReleasedDigests(beam.PTransform):
 
 
 def list_inventory(
-    location: str, inventory_date: str | None, options: SourceOptions | None
+    location: str, inventory_date: str | None, options: SourceOptions | None, source: Source | None = None
 ) -> tuple[dict[str, str], list[str], list[tuple[str, int, str]]]:
     """(source snapshot, inventory part keys, [(pmcid, version, etag)]) of the current listing."""
-    source = open_source(location, inventory_date, options)
+    source = source or open_source(location, inventory_date, options)
     parts = source.inventory_parts()
     listed = [(v.pmcid, v.version, v.etag) for part in parts for v in source.list_part(part)]
     return source.snapshot(), parts, listed
@@ -86,13 +86,18 @@ def _process_digest(pmcids: frozenset[str]) -> str:
 
 
 def plan(
-    output: str, config: BuildConfig, location: str, inventory_date: str | None, options: SourceOptions | None
+    output: str,
+    config: BuildConfig,
+    location: str,
+    inventory_date: str | None,
+    options: SourceOptions | None,
+    source: Source | None = None,
 ) -> tuple[update.UpdateContext, dict[str, Any], list[str]]:
     """Stage the base, list, compare; return the update context, the header and the parts."""
     base = update.stage_base(output, config)
     doc = update.read_base(base)
     previous = doc["manifest"]
-    snapshot, parts, listed = list_inventory(location, inventory_date, options)
+    snapshot, parts, listed = list_inventory(location, inventory_date, options, source)
     previous_articles = [
         index_plan.IndexedArticle.from_row(r)
         for r in index.read_table_rows(index.index_path(base, index.ARTICLES_FILE))
@@ -136,8 +141,10 @@ def run_update(
     fs_options: fs.FsOptions | None = None,
     source_options: SourceOptions | None = None,
     keep_work: bool = False,
+    source: Source | None = None,
 ) -> dict[str, Any]:
-    """Update the build at ``output`` in place; return the new manifest.
+    """Update the build at ``output`` in place; return the new manifest (``source``: the
+    listing already opened, as ``pipelines.build.run_build`` takes it).
 
     An update with nothing to do (no new or changed version, nothing removed) writes
     nothing and returns the previous manifest with ``"up_to_date": True``.
@@ -146,7 +153,7 @@ def run_update(
 
     fs.configure(fs_options)
     progress.reset()
-    context, header, parts = plan(output, config, location, inventory_date, source_options)
+    context, header, parts = plan(output, config, location, inventory_date, source_options, source)
     log.info("update of %s: %s", output, context.summary)
     if not context.processed and not context.tombstones:
         journal.remove_work(output)
@@ -174,6 +181,7 @@ def run_update_command(
     beam_args: list[str],
     source_options: SourceOptions | None,
     fs_options: fs.FsOptions,
+    source: Source | None = None,
 ) -> int:
     """The ``--update`` branch of ``pmc15m build``: checks, run, summary."""
     import sys
@@ -201,6 +209,7 @@ def run_update_command(
         fs_options=fs_options,
         source_options=source_options,
         keep_work=args.keep_work,
+        source=source,
     )
     if manifest.get("up_to_date"):
         sys.stdout.write(

@@ -155,6 +155,7 @@ class RemoteSource(Source):
                 raise SourceError(f"cannot reach {self.location} ({exc.kind}): {exc}") from exc
             except ObjectMissing as exc:
                 raise SourceError(f"inventory report {report} has no manifest.json ({exc})") from exc
+            self._manifest = data  # read once: the command checks the source before the build lists it
         return parse_manifest(data)
 
     def take_counts(self) -> dict[str, int]:
