@@ -185,6 +185,12 @@ def _add_quality_arguments(sub: argparse.ArgumentParser) -> None:
         help="drop samples whose caption has more words",
     )
     sub.add_argument(
+        "--max_caption_chars",
+        type=positive_int,
+        default=flt.max_caption_chars,
+        help="drop samples whose caption has more characters (a few very long 'words' pass the word count)",
+    )
+    sub.add_argument(
         "--keep_stock_captions", action="store_true", help="keep captions that are a label or stock phrase"
     )
     sub.add_argument("--keep_non_english", action="store_true", help="keep captions judged not English")
@@ -240,6 +246,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
             min_image_side=args.min_image_side,
             max_aspect_ratio=args.max_aspect_ratio,
             max_caption_words=args.max_caption_words,
+            max_caption_chars=args.max_caption_chars,
             drop_stock_captions=not args.keep_stock_captions,
             english_only=not args.keep_non_english,
         ),

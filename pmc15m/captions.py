@@ -42,8 +42,17 @@ DROP_TAGS = frozenset(
         "supplementary-material", "chem-struct-wrap", "ref-list", "processing-meta",
     }
 )  # fmt: skip
-# Zero-width and invisible-operator characters: no text of their own, removed.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff]")
+# Characters no caption shows, deleted from every text field (``strip_controls``): zero-width
+# marks, C0 controls that are not whitespace, DEL, the C1 controls (U+0085, "next line", is a
+# line break: a space) and the bidirectional embeddings, overrides and isolates, which can
+# reorder what a reader sees without changing what a model reads.
+_C0 = [c for c in range(0x20) if not chr(c).isspace()]
+_INVISIBLE = {
+    **dict.fromkeys([*_C0, 0x7F, *range(0x80, 0xA0)], None),
+    **dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff"), None),
+    **dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], None),
+    0x85: " ",
+}
 _BINARY_END = tuple("=<>+−×±≤≥≈≠≡∼∝→")
 _DOI_LINE = re.compile(r"^DOI:?\s*(?:https?://\S+|10\.\d+/\S+)$", re.I)
 
@@ -56,9 +65,15 @@ def normalize_space(text: str) -> str:
     ``str.split()`` splits on exactly the characters ``str.isspace()`` accepts (the same
     set as ``re``'s ``\\s``, no-break spaces included) and is several times faster.
     """
-    if not text.isascii():  # ASCII text holds no invisible characters: skip the regex
-        text = _INVISIBLE.sub("", text)
-    return " ".join(text.split())
+    return " ".join(strip_controls(text).split())
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control, zero-width and bidirectional-override characters.
+
+    For every text field that reaches a shard, whitespace kept as it is (a URL, a DOI).
+    """
+    return text.translate(_INVISIBLE)
 
 
 def render_text(el: etree._Element | None, hook: Hook | None = None) -> str:

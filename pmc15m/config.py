@@ -60,6 +60,7 @@ class FilterConfig:
     min_pixel_std: float = 1.0
     # caption quality (pmc15m.quality: the defaults and the numbers behind them)
     max_caption_words: int = 1000
+    max_caption_chars: int = 10_000  # a few words can be megabytes long (one run-on "word")
     drop_stock_captions: bool = True  # a label or stock phrase only: "Click here for file"
     english_only: bool = True
 

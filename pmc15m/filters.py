@@ -12,7 +12,12 @@ from collections.abc import Callable, Sequence
 
 from pmc15m import reasons
 from pmc15m.config import FilterConfig
-from pmc15m.quality import caption_english, caption_informative, caption_not_too_long
+from pmc15m.quality import (
+    caption_english,
+    caption_informative,
+    caption_not_too_long,
+    caption_not_too_many_chars,
+)
 from pmc15m.record import Sample
 
 Rule = Callable[[Sample, FilterConfig], str | None]
@@ -52,6 +57,7 @@ def image_not_blank(sample: Sample, config: FilterConfig) -> str | None:
 # a caption that is both too short and a label keeps the older reason.
 CAPTION_RULES: tuple[Rule, ...] = (
     caption_present,
+    caption_not_too_many_chars,
     caption_english,
     caption_long_enough,
     caption_not_too_long,

@@ -28,6 +28,7 @@ IMAGE_TOO_SMALL = "image_too_small"  # shorter side below min_image_side
 ASPECT_RATIO = "aspect_ratio"  # longer/shorter side above max_aspect_ratio
 IMAGE_BLANK = "image_blank"  # near-uniform pixels: grayscale std below min_pixel_std
 CAPTION_TOO_LONG = "caption_too_long"  # more words than max_caption_words (runaway text)
+CAPTION_TOO_MANY_CHARS = "caption_too_many_chars"  # more characters than max_caption_chars
 CAPTION_BOILERPLATE = "caption_boilerplate"  # only a label or a stock phrase ("Click here for file")
 CAPTION_NOT_ENGLISH = "caption_not_english"  # another script, or another language's function words
 # Deduplication (pmc15m.dedup): duplicate_of names the kept sample of the cluster.
@@ -78,6 +79,7 @@ FIGURE_REASONS = frozenset(
         MISSING_OBJECT,
         FETCH_FAILED,
         CAPTION_TOO_LONG,
+        CAPTION_TOO_MANY_CHARS,
         CAPTION_BOILERPLATE,
         CAPTION_NOT_ENGLISH,
         DUPLICATE_EXACT,

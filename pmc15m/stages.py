@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from pmc15m import reasons
+from pmc15m.captions import strip_controls
 from pmc15m.config import BuildConfig
 from pmc15m.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
 from pmc15m.images import ImageRejected, process_image
@@ -19,6 +21,7 @@ from pmc15m.jats import JatsError, ParseConfig, parse_article
 from pmc15m.metadata import MetadataError, gate_article, resolve_graphic
 from pmc15m.record import (
     ARTICLE_KEY_PART,
+    SAMPLE_FIELDS,
     ArticleMeta,
     ArticleVersion,
     Figure,
@@ -123,6 +126,7 @@ def figure_sample(meta: ArticleMeta, article: ParsedArticle, figure: Figure, con
         metadata_etag=meta.metadata_etag,
         split=assign_split(meta.pmcid, config),
     )
+    clean_text_fields(sample)  # the metadata's fields too: they reach the tar, JSON and Parquet
     if not figure.graphic:
         return sample.rejected(reasons.NO_GRAPHIC)
     reason = first_rejection(sample, CAPTION_RULES, config.filters)
@@ -138,6 +142,23 @@ def figure_sample(meta: ArticleMeta, article: ParsedArticle, figure: Figure, con
     sample.source_key = media.key
     sample.source_md5 = media.md5
     return sample
+
+
+def clean_text_fields(sample: Sample) -> None:
+    """Strip control and bidirectional-override characters from every text of ``sample``
+    (strings, lists of strings, sub-caption dicts), in place (``captions.strip_controls``)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return strip_controls(value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    for name in SAMPLE_FIELDS:
+        setattr(sample, name, clean(getattr(sample, name)))
 
 
 def attach_image(source: Source, sample: Sample, config: BuildConfig) -> Sample:

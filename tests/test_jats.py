@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pmc15m import reasons
@@ -394,3 +396,42 @@ def test_captionless_fig_becomes_a_no_caption_rejection():
     first, second = (figure_sample(meta, art, f, BuildConfig()) for f in art.figures)
     assert (first.key, first.caption, first.reject_reason) == ("PMC123_1_F1", "", reasons.NO_CAPTION)
     assert (second.caption, second.reject_reason) == ("A real caption here.", "")
+
+
+# Characters a reader does not see, by class: DEL, every C1 control, the bidirectional
+# embeddings, overrides and isolates, zero-width marks (U+0085 is a line break: a space).
+INVISIBLE = [
+    "\x7f",
+    *(chr(c) for c in range(0x80, 0xA0) if c != 0x85),
+    *(chr(c) for c in range(0x202A, 0x202F)),
+    *(chr(c) for c in range(0x2066, 0x206A)),
+    "\u200b",
+    "\ufeff",
+]
+
+
+@pytest.mark.parametrize("char", INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_and_bidi_characters_leave_every_text_field(char):
+    """In the caption (as an XML character reference, as real files write them) and in the
+    metadata's fields, which never pass through the caption renderer."""
+    ref = f"&#x{ord(char):x};"
+    art = parse_article(doc(fig("F1", f"<p>IL{ref}6 binds{ref} its receptor at 5 nM.</p>")))
+    meta = ArticleMeta(
+        pmcid="PMC123",
+        version=1,
+        title=f"A title{char} with{char}{char} marks",
+        citation=f"J Biol{char}. 2020",
+        media=(MediaRef(key="PMC123.1/g1.jpg", md5=""),),
+    )
+    sample = figure_sample(meta, art, art.figures[0], BuildConfig())
+    assert sample.caption == "IL6 binds its receptor at 5 nM."
+    assert (sample.title, sample.citation) == ("A title with marks", "J Biol. 2020")
+    row = json.dumps(sample.row(), ensure_ascii=False)
+    assert char not in row
+
+
+def test_next_line_is_a_space_and_ascii_controls_go_too():
+    from pmc15m.captions import normalize_space, strip_controls
+
+    assert normalize_space("a\x85b\x7fc \x01d") == "a bc d"
+    assert strip_controls("https://x.org/a\x7fb\u202e") == "https://x.org/ab"

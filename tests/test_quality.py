@@ -98,6 +98,18 @@ def test_caption_length_limit_is_inclusive():
     assert first_rejection(too_long, CAPTION_RULES, config) == reasons.CAPTION_TOO_LONG
 
 
+@pytest.mark.parametrize(
+    ("length", "expected"),
+    [(1_000_000, reasons.CAPTION_TOO_MANY_CHARS), (10_001, reasons.CAPTION_TOO_MANY_CHARS), (10_000, None)],
+)
+def test_a_caption_of_few_but_huge_words_has_its_own_reason(length, expected):
+    """Four words pass the word count; the character limit (inclusive) catches the rest."""
+    frame = "Sequence of {} shown."
+    caption = frame.format("ACGT" * length)[: length - 7] + " shown."
+    assert len(caption) == length and len(caption.split()) == 4
+    assert first_rejection(_sample(caption), CAPTION_RULES, FilterConfig()) == expected
+
+
 def _real_captions() -> list[str]:
     paths = sorted(SHARED_JATS.rglob("*.xml")) + sorted(SHARED_JATS.rglob("*.nxml"))
     if not paths:
