@@ -102,10 +102,10 @@ def plan(
         index_plan.IndexedArticle.from_row(r)
         for r in index.read_table_rows(index.index_path(base, index.ARTICLES_FILE))
     ]
+    indexed, earlier = update.base_samples(base), update.base_tombstones(base)  # read once
     dependents = update.duplicates_by_representative(output, doc["reject_files"])
-    the_plan = update.plan_with_dependents(
-        previous_articles, update.base_live_samples(base), listed, dependents
-    )
+    live = index_plan.live_sample_rows(indexed, earlier)
+    the_plan = update.plan_with_dependents(previous_articles, live, listed, dependents)
     processed = the_plan.process_pmcids
     selection = {
         "pmcids": None,
@@ -126,7 +126,7 @@ def plan(
         sizes=doc["sizes"],
         reject_files=doc["reject_files"],
         previous_manifest=previous,
-        compactions=update.shards_to_compact(base, the_plan.tombstones),
+        compactions=update.shards_to_compact(indexed, earlier, the_plan.tombstones),
     )
     return context, header, parts
 

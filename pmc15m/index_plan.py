@@ -106,8 +106,9 @@ def plan_update(
             reprocessed.add(pmcid)
         target = plan.unchanged if same and pmcid not in reprocess else plan.process
         target.add((pmcid, version))
+    only_reprocessed = frozenset(reprocessed)
     for row in live_samples:
-        reason = _tombstone_reason(row, current.get(row["pmcid"]), plan.process, frozenset(reprocessed))
+        reason = _tombstone_reason(row, current.get(row["pmcid"]), plan.process, only_reprocessed)
         if reason is not None:
             plan.tombstones.append(
                 {"key": row["key"], "shard": row["shard"], "reason": reason, "build_id": build_id}

@@ -19,16 +19,16 @@ from typing import IO, Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from pmc15m import fs, index, journal
+from pmc15m import fs, index
 from pmc15m.manifest import MANIFEST
 from pmc15m.schema import sample_schema
 from pmc15m.splits import SPLITS
+from pmc15m.update import base_dir as update_base_dir
 
 REJECTS_DIR = "rejects"
 MEMBER_KINDS = ("json", "txt")
 IMAGE_KINDS = ("jpg", "webp")
 SIZES = "sizes.json"
-UPDATE_BASE = "update-base"  # pmc15m.update.BASE_DIR: present while an update is unfinished
 
 
 @dataclass
@@ -269,7 +269,7 @@ def _check_retired(output: str, result: Inspection, placed: np.ndarray) -> None:
         result.problems.append(
             f"{output}/{index.TOMBSTONES_DIR}: {left} retired sample(s) are still in their shards"
         )
-    if fs.exists(fs.join(journal.work_root(output), UPDATE_BASE)):
+    if fs.exists(update_base_dir(output)):  # staged by an update, removed when it finishes
         result.problems.append(
             f"{output}: an update did not finish; run the same `pmc15m build --update` command again"
         )

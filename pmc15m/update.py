@@ -23,6 +23,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pmc15m import compact, dedup, fs, index, index_plan, journal, reasons
@@ -153,14 +155,22 @@ def base_tombstones(base: str) -> list[dict[str, Any]]:
     return index.read_table_rows(fs.join(base, TOMBSTONES_FILE))
 
 
-def shards_to_compact(base: str, tombstones: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
-    """The released shards holding a sample this update or an earlier one retired.
+def base_samples(base: str) -> list[dict[str, Any]]:
+    """Every sample the previous index lists (retired ones too, in an output written before
+    updates rewrote shards)."""
+    return index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
+
+
+def shards_to_compact(
+    indexed: list[dict[str, Any]], earlier: list[dict[str, Any]], tombstones: list[dict[str, Any]]
+) -> dict[str, tuple[str, ...]]:
+    """The released shards holding a sample this update (``tombstones``) or an earlier one
+    (``earlier``) retired, from the previous index's rows (``indexed``).
 
     Earlier tombstones count too: an output written before shards were compacted still
     holds its retired samples, and the first update after that takes them out.
     """
-    samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
-    return compact.retired_by_shard(samples, base_tombstones(base) + tombstones)
+    return compact.retired_by_shard(indexed, earlier + tombstones)
 
 
 def duplicates_by_representative(output: str, reject_files: list[str]) -> dict[str, set[str]]:
@@ -170,15 +180,17 @@ def duplicates_by_representative(output: str, reject_files: list[str]) -> dict[s
     resumed update reads the same rows.
     """
     found: dict[str, set[str]] = {}
-    wanted = {reasons.DUPLICATE_EXACT, reasons.DUPLICATE_NEAR}
+    wanted = pa.array([reasons.DUPLICATE_EXACT, reasons.DUPLICATE_NEAR])
     for name in reject_files:
         with fs.open_read(fs.join(output, REJECTS_DIR, name)) as handle:
-            table = pq.read_table(handle, columns=["pmcid", "reject_reason", "duplicate_of"]).to_pydict()
-        for pmcid, reason, of in zip(
-            table["pmcid"], table["reject_reason"], table["duplicate_of"], strict=True
+            table = pq.read_table(handle, columns=["pmcid", "reject_reason", "duplicate_of"])
+        # only the duplicate rows become Python objects (most rejects are something else)
+        table = table.filter(pc.is_in(table["reject_reason"], value_set=wanted))
+        for pmcid, representative in zip(
+            table["pmcid"].to_pylist(), table["duplicate_of"].to_pylist(), strict=True
         ):
-            if of and reason in wanted:
-                found.setdefault(of, set()).add(pmcid)
+            if representative:
+                found.setdefault(representative, set()).add(pmcid)
     return found
 
 
@@ -207,8 +219,7 @@ def plan_with_dependents(
 
 def base_live_samples(base: str) -> list[dict[str, Any]]:
     """The released samples still live: the base index minus every earlier tombstone."""
-    samples = index.read_table_rows(index.index_path(base, index.SAMPLES_FILE))
-    return index_plan.live_sample_rows(samples, base_tombstones(base))
+    return index_plan.live_sample_rows(base_samples(base), base_tombstones(base))
 
 
 def merged_sizes(

@@ -11,16 +11,14 @@ relying on it silently.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import tarfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from conftest import SMALL_BUILD_ARGS
-from support.readers import reader_views
+from support.readers import reader_views, shard_samples
 
 from pipelines.cli import main
 from pmc15m import index, update
@@ -42,22 +40,6 @@ def _files(root: Path, parts: tuple[str, ...] = (*SPLITS, "rejects")) -> dict[st
 
 def _all_files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def _live_samples(out: Path) -> dict[str, tuple[str, str, bytes]]:
-    """key -> (split, caption, image bytes) of every sample in the shards (read as bytes)."""
-    live: dict[str, tuple[str, str, bytes]] = {}
-    for split in SPLITS:
-        for tar_path in sorted((out / split).glob("*.tar")):
-            shard = f"{split}/{tar_path.stem}"
-            with tarfile.open(fileobj=io.BytesIO(tar_path.read_bytes())) as tar:
-                members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
-            for name in members:
-                key, ext = name.split(".", 1)
-                if ext == "txt":
-                    assert key not in live, f"{key} in two shards ({shard})"
-                    live[key] = (split, members[name].decode(), members[f"{key}.jpg"])
-    return live
 
 
 def _shard_of(name: str) -> str:
@@ -90,7 +72,7 @@ def updated(small_corpus, small_build, tmp_path_factory) -> tuple[Changes, Path,
 
 def test_live_samples_of_the_update_equal_a_clean_build_of_state_2(updated):
     changes, out, clean = updated
-    live, want = _live_samples(out), _live_samples(clean)
+    live, want = shard_samples(out), shard_samples(clean)
     assert sorted(live) == sorted(want)
     assert live == want  # same split, caption and image bytes per key
     touched = {changes.changed, changes.new_version, *changes.added}
@@ -152,7 +134,7 @@ def test_the_manifest_chains_the_builds_and_says_what_changed(small_build, updat
     dataset = manifest["dataset"]
     assert (
         dataset["samples"]
-        == len(_live_samples(out))
+        == len(shard_samples(out))
         == sum(s["samples"] for s in manifest["splits"].values())
     )
     assert dataset["tombstoned"] == len(tombstones) == sum(update["tombstones"].values())
@@ -166,7 +148,7 @@ def test_a_new_copy_of_a_released_image_is_a_duplicate_of_the_released_key(updat
     assert [(r["reject_reason"], r["duplicate_of"]) for r in copies] == [
         ("duplicate_exact", changes.released_key)
     ]
-    assert changes.released_key in _live_samples(out)
+    assert changes.released_key in shard_samples(out)
     # The premise of agreeing with a clean build: it prefers the released sample too.
     clean_copies = [r for r in _rejects(clean) if r["duplicate_of"] == changes.released_key]
     assert [r["pmcid"] for r in clean_copies] == [changes.planted]

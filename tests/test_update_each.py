@@ -10,13 +10,11 @@ holds, to every reader the README names, after a last update retracts an article
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
-from support.readers import reader_views
+from support.readers import reader_views, shard_samples
 
 from pipelines.cli import main
 from pmc15m.corpus.edits import change_in_place, retract_in_place
@@ -28,25 +26,10 @@ ARGS = ("--shard_size", "8", "--validation_fraction", "0.1", "--test_fraction", 
 pytestmark = pytest.mark.timeout(900)
 
 
-def _samples(out: Path) -> dict[str, tuple[str, bytes, bytes]]:
-    """key -> (split, caption, image) of every sample in the shards; a key twice fails."""
-    found: dict[str, tuple[str, bytes, bytes]] = {}
-    for split in SPLITS:
-        for tar_path in sorted((out / split).glob("*.tar")):
-            with tarfile.open(fileobj=io.BytesIO(tar_path.read_bytes())) as tar:
-                members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
-            for name, data in members.items():
-                key, ext = name.split(".", 1)
-                if ext == "txt":
-                    assert key not in found, f"{key} in two shards"
-                    found[key] = (split, data, members[f"{key}.jpg"])
-    return found
-
-
 def _check_agreement(out: Path, changed: str) -> None:
     """The report, the card, sizes.json, the manifest and the shards tell one story."""
     assert inspect_output(str(out)).problems == [], changed
-    live = _samples(out)
+    live = shard_samples(out)
     stats = json.loads((out / "report" / "stats.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     sizes = sum(sum(json.loads((out / s / "sizes.json").read_text()).values()) for s in SPLITS)
@@ -65,7 +48,7 @@ def test_changing_each_article_in_turn_keeps_every_output_in_agreement(tmp_path:
     pmcids = sorted({a["pmcid"] for a in truth["articles"]})
     assert main(["build", "--source", str(corpus), "--output", str(out), *ARGS]) == 0
     for number, pmcid in enumerate(pmcids):
-        before = {k for k in _samples(out) if k.startswith(f"{pmcid}_")}
+        before = {k for k in shard_samples(out) if k.startswith(f"{pmcid}_")}
         change_in_place(corpus, pmcid, seed=number)
         assert main(["build", "--source", str(corpus), "--update", str(out), *ARGS]) == 0
         update = json.loads((out / "manifest.json").read_text())["update"]
@@ -73,14 +56,14 @@ def test_changing_each_article_in_turn_keeps_every_output_in_agreement(tmp_path:
         assert update["tombstones"].get("changed", 0) == len(before)
         assert set(update["tombstones"]) <= {"changed", "reprocessed"}
         assert update["versions_processed"] >= 1
-        assert {k for k in _samples(out) if k.startswith(f"{pmcid}_")} == before  # new copies, same keys
+        assert {k for k in shard_samples(out) if k.startswith(f"{pmcid}_")} == before  # new copies, same keys
         _check_agreement(out, pmcid)
-    retracted = next(p for p in pmcids if any(k.startswith(f"{p}_") for k in _samples(out)))
+    retracted = next(p for p in pmcids if any(k.startswith(f"{p}_") for k in shard_samples(out)))
     retract_in_place(corpus, retracted)
     assert main(["build", "--source", str(corpus), "--update", str(out), *ARGS]) == 0
-    assert not any(k.startswith(f"{retracted}_") for k in _samples(out))
+    assert not any(k.startswith(f"{retracted}_") for k in shard_samples(out))
     _check_agreement(out, retracted)
     assert main(["build", "--source", str(corpus), "--output", str(clean), *ARGS]) == 0
-    assert _samples(out) == _samples(clean)
+    assert shard_samples(out) == shard_samples(clean)
     got, want = reader_views(out), reader_views(clean)
     assert got.keys() == want.keys() and all(got[reader] == want[reader] for reader in got)

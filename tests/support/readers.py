@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from pathlib import Path
 
 from pmc15m.splits import SPLITS
+
+
+def shard_samples(out: Path) -> dict[str, tuple[str, str, bytes]]:
+    """key -> (split, caption, image bytes) of every sample in the shards; a key in two shards fails."""
+    live: dict[str, tuple[str, str, bytes]] = {}
+    for split in SPLITS:
+        for tar_path in sorted((out / split).glob("*.tar")):
+            shard = f"{split}/{tar_path.stem}"
+            with tarfile.open(fileobj=io.BytesIO(tar_path.read_bytes())) as tar:
+                members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+            for name in members:
+                key, ext = name.split(".", 1)
+                if ext == "txt":
+                    assert key not in live, f"{key} in two shards ({shard})"
+                    live[key] = (split, members[name].decode(), members[f"{key}.jpg"])
+    return live
 
 
 def reader_views(out: Path) -> dict[str, object]:
