@@ -25,7 +25,7 @@ from benchmarks.table import format_table
 from pipelines.fetch import Batch, PooledSourceDoFn, batch_size
 from pipelines.local_runner import LocalRunner
 from pmc15m.inflight import InFlight
-from pmc15m.sources.base import open_source
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 
 LATENCY = 0.05

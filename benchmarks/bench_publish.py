@@ -25,7 +25,7 @@ from pmc15m.inspect import inspect_output
 from pmc15m.manifest import finish_build
 from pmc15m.publish import prepare
 from pmc15m.record import Sample
-from pmc15m.report import write_report
+from pmc15m.report_html import write_report
 from pmc15m.splits import assign_shard, shard_count, shard_name
 
 LICENSES = ("CC BY", "CC BY", "CC BY", "CC0", "CC BY-NC", "CC BY-SA")

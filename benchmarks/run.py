@@ -13,6 +13,7 @@ import sys
 SUITES = {
     "parse": "benchmarks.bench_parse",
     "images": "benchmarks.bench_images",
+    "memory": "benchmarks.bench_memory",
     "build": "benchmarks.bench_build",
     "dedup": "benchmarks.bench_dedup",
     "fetch": "benchmarks.bench_fetch",

@@ -15,18 +15,18 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from pipelines.beam_options import expand_runner_name
 from pipelines.dedup import Deduplicate
-from pipelines.index import ArticleFacts
+from pipelines.index import ArticleFacts, ReleasedDigests
 from pipelines.stages import ProcessArticles
-from pipelines.update import ReleasedDigests
 from pipelines.write import WriteDataset
 from pmc15m import fs, journal, progress
 from pmc15m.card import write_card
 from pmc15m.config import BuildConfig
 from pmc15m.fs import FsOptions
 from pmc15m.manifest import manifest_header, read_manifest
-from pmc15m.report import write_report
+from pmc15m.report_html import write_report
 from pmc15m.selection import Selection
-from pmc15m.sources.base import Source, open_source
+from pmc15m.sources.base import Source
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 from pmc15m.update import UpdateContext
 

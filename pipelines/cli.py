@@ -16,7 +16,7 @@ from typing import Any
 
 from pmc15m import fs, progress
 from pmc15m.argtypes import CliParser, float_between, folder_to_write, non_negative_int, positive_int
-from pmc15m.sources.base import SourceError
+from pmc15m.errors import UserError
 
 log = logging.getLogger("pmc15m")
 
@@ -75,7 +75,7 @@ def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
     """Writes the corpus; the generator's refusals (an output that is not new or empty, an
     option out of range) are user errors, printed as one line like every other."""
     if extra:
-        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+        raise UserError(f"unrecognized arguments: {' '.join(extra)}")
     if args.state == 2:
         from pmc15m.corpus.changes import make_state2
 
@@ -91,7 +91,7 @@ def run_corpus_command(args: argparse.Namespace, extra: list[str]) -> int:
             args.output, seed=args.seed, n_articles=args.articles, figure_scale=args.figure_scale
         )
     except (FileExistsError, ValueError) as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     log.info(
         "wrote %d article versions, %d figures (%d expected kept), %d objects, %.1f MB to %s",
         summary["article_versions"], summary["figures"], summary["kept"], summary["objects"],
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.log_level)
     try:
         return args.handler(args, extra)
-    except (SourceError, fs.FsError) as exc:
+    except (UserError, fs.FsError) as exc:  # a SourceError is a UserError too
         parser.exit(2, f"pmc15m: error: {exc}\n")
     return 1
 

@@ -1,4 +1,5 @@
-"""``pmc15m build``: its options, the config they make, and the run.
+"""``pmc15m build``: its options, the config they make, and the run (a new build, or with
+``--update`` the refresh of one: both front ends are here, the pipelines in ``build``/``update``).
 
 Options the build does not know are handed to Beam (``--runner``, ``--direct_num_workers``
 ...); a flag that neither knows is an error, not a silently ignored typo. Every argument
@@ -16,6 +17,7 @@ import time
 from typing import Any
 
 from pipelines.cli_sources import add_source_arguments, source_options_from_args
+from pipelines.summary import format_summary, format_update
 from pmc15m import fs, journal
 from pmc15m.argtypes import (
     folder_problem,
@@ -27,6 +29,7 @@ from pmc15m.argtypes import (
     sample_fraction,
 )
 from pmc15m.config import LICENSE_PRESETS, BuildConfig, DedupConfig, FilterConfig, ImageConfig, ParseConfig
+from pmc15m.errors import UserError
 from pmc15m.selection import (
     KNOWN_LICENSE_CODES,
     Selection,
@@ -34,7 +37,8 @@ from pmc15m.selection import (
     parse_licenses,
     read_pmcid_list,
 )
-from pmc15m.sources.base import Source, SourceError
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import SourceError
 from pmc15m.sources.options import SourceOptions
 
 # Folders a previous build wrote; --overwrite removes exactly these, nothing else (not the
@@ -134,6 +138,13 @@ def _add_build_arguments(sub: argparse.ArgumentParser) -> None:
         "--max_pixels", type=positive_int, default=img.max_pixels, help="decompression-bomb limit"
     )
     sub.add_argument(
+        "--decode_memory_mb",
+        type=positive_int,
+        default=img.decode_memory_mb,
+        help="MiB of decoded images a worker process holds at once, over all its threads; "
+        "an image that needs more runs alone (pmc15m.pixelbudget)",
+    )
+    sub.add_argument(
         "--max_xml_bytes", type=positive_int, default=ParseConfig().max_bytes, help="refuse bigger JATS"
     )
     sub.add_argument("--prepend_group_caption", action="store_true", help="fig-group caption first")
@@ -224,13 +235,13 @@ def _dedup_config(args: argparse.Namespace) -> DedupConfig:
     try:
         check_config(config)
     except ValueError as exc:
-        raise SourceError(f"deduplication: {exc}") from exc
+        raise UserError(f"deduplication: {exc}") from exc
     return config
 
 
 def config_from_args(args: argparse.Namespace) -> BuildConfig:
     if args.validation_fraction + args.test_fraction >= 1.0:
-        raise SourceError("--validation_fraction + --test_fraction must leave room for train")
+        raise UserError("--validation_fraction + --test_fraction must leave room for train")
     return BuildConfig(
         licenses=args.licenses,
         drop_retracted=not args.include_retracted,
@@ -240,6 +251,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
             output_format=args.image_format,
             quality=args.quality,
             max_pixels=args.max_pixels,
+            decode_memory_mb=args.decode_memory_mb,
         ),
         filters=FilterConfig(
             min_caption_words=args.min_caption_words,
@@ -269,7 +281,7 @@ def selection_from_args(args: argparse.Namespace) -> Selection:
         pmcids = read_pmcid_list(args.pmcids) if args.pmcids is not None else None
         return Selection(pmcids=pmcids, limit=args.limit, sample_fraction=args.sample_fraction)
     except SelectionError as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
 
 
 def beam_arguments(extra: list[str]) -> list[str]:
@@ -281,14 +293,14 @@ def beam_arguments(extra: list[str]) -> list[str]:
     try:
         check_beam_flags(extra)
     except BeamOptionsError as exc:
-        raise SourceError(str(exc)) from None
+        raise UserError(str(exc)) from None
     return extra
 
 
 def open_checked_source(location: str, inventory_date: str | None, options: SourceOptions) -> Source:
     """Open the source and find its inventory, to fail on a bad ``--source`` or
     ``--inventory_date`` before the output is touched; the build reads it from there."""
-    from pmc15m.sources.base import open_source
+    from pmc15m.sources.open import open_source  # boto3, requests, lxml: not for --help
 
     if fs.is_local(location):
         path = fs.local_path(location)
@@ -313,13 +325,13 @@ def check_output(output: str, overwrite: bool) -> list[str]:
     if fs.is_local(output):
         problem = folder_problem(fs.local_path(output))
         if problem is not None:
-            raise SourceError(f"--output: {problem}")
+            raise UserError(f"--output: {problem}")
     existing = [p for p in _OUTPUT_PARTS if fs.exists(fs.join(output, p))]
     if existing and journal.in_progress(output):
         # An interrupted build: its partial output is redone from the journal (pmc15m.journal).
         logging.getLogger(__name__).warning("resuming the unfinished build in %s", output)
     elif existing and not overwrite:
-        raise SourceError(
+        raise UserError(
             f"{output} already holds a build ({', '.join(existing)}); pass --overwrite to replace it"
         )
     return existing
@@ -342,13 +354,12 @@ def _check_update_dir(directory: str) -> None:
     """A local ``--update`` folder must be there: the update stages its base inside it."""
     if fs.is_local(directory) and not os.path.isdir(fs.local_path(directory)):
         what = "is not a folder" if os.path.exists(fs.local_path(directory)) else "does not exist"
-        raise SourceError(f"--update: {directory} {what}")
+        raise UserError(f"--update: {directory} {what}")
 
 
 def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     """Every argument is checked (values, Beam flags, output, source) before the first write."""
-    from pipelines.build import run_build
-    from pipelines.summary import format_summary
+    from pipelines.build import run_build  # Beam loads with it: only when a build runs
 
     config = config_from_args(args)
     selection = selection_from_args(args)
@@ -357,8 +368,6 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
     fs_options = fs.FsOptions(s3_endpoint_url=args.output_s3_endpoint_url)
     fs.configure(fs_options)
     if args.update is not None or args.output is None:
-        from pipelines.update import run_update_command
-
         source = None
         if args.update is not None:
             _check_update_dir(args.update)
@@ -381,4 +390,51 @@ def run_build_command(args: argparse.Namespace, extra: list[str]) -> int:
         source=source,
     )
     sys.stdout.write(format_summary(manifest, args.output, time.monotonic() - started))
+    return 0
+
+
+def _check_update_arguments(args: argparse.Namespace) -> None:
+    """``--update`` refreshes one build in place: no second output, nothing to select."""
+    if args.update is None:
+        raise UserError("give --output DIR (a new build) or --update DIR (refresh a build)")
+    if args.output is not None and args.output.rstrip("/") != args.update.rstrip("/"):
+        raise UserError(
+            "--update writes into the build it refreshes: leave --output out or give the same DIR"
+        )
+    if args.overwrite or args.pmcids or args.limit or args.sample_fraction:
+        raise UserError("--update takes no --overwrite, --pmcids, --limit or --sample_fraction")
+
+
+def run_update_command(
+    args: argparse.Namespace,
+    config: BuildConfig,
+    beam_args: list[str],
+    source_options: SourceOptions | None,
+    fs_options: fs.FsOptions,
+    source: Source | None = None,
+) -> int:
+    """The ``--update`` branch of ``pmc15m build``: checks, run, summary."""
+    from pipelines.update import run_update  # Beam loads with it: only when an update runs
+
+    _check_update_arguments(args)
+    fs.check_location(args.update)
+    started = time.monotonic()
+    manifest = run_update(
+        args.source,
+        args.update,
+        config,
+        beam_args,
+        inventory_date=args.inventory_date,
+        fs_options=fs_options,
+        source_options=source_options,
+        keep_work=args.keep_work,
+        source=source,
+    )
+    if manifest.get("up_to_date"):
+        sys.stdout.write(
+            f"pmc15m build --update: {args.update} is up to date (nothing new, changed or removed)\n"
+        )
+        return 0
+    sys.stdout.write(format_summary(manifest, args.update, time.monotonic() - started))
+    sys.stdout.write(format_update(manifest))
     return 0

@@ -12,7 +12,8 @@ import re
 import sys
 from typing import Any
 
-from pmc15m.sources.base import SourceError
+from pmc15m.errors import UserError
+from pmc15m.selection import SelectionError, parse_licenses
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -20,8 +21,6 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$"
 def _licenses(text: str) -> tuple[str, ...]:
     """``--licenses`` read as ``build`` reads it, so a typo is refused, never an allowlist
     that silently matches nothing; ``()`` (preset ``all``) leaves the redistributable gate."""
-    from pmc15m.selection import SelectionError, parse_licenses
-
     try:
         return parse_licenses(text)
     except SelectionError as exc:
@@ -64,7 +63,7 @@ def run_publish_command(args: argparse.Namespace, extra: list[str]) -> int:
     from pmc15m import publish
 
     if extra:
-        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+        raise UserError(f"unrecognized arguments: {' '.join(extra)}")
     try:
         plan = publish.prepare(
             args.output, args.repo_id, allowed=args.licenses or None, verify=not args.skip_inspect
@@ -72,6 +71,6 @@ def run_publish_command(args: argparse.Namespace, extra: list[str]) -> int:
         if not args.dry_run:
             publish.upload(plan, private=args.private)
     except publish.PublishError as exc:
-        raise SourceError(str(exc)) from None
+        raise UserError(str(exc)) from None
     sys.stdout.write(publish.format_plan(plan, args.dry_run))
     return 0

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from pmc15m import fs
-from pmc15m.sources.base import SourceError
+from pmc15m.errors import UserError
 
 
 def add_location_arguments(sub: argparse.ArgumentParser) -> None:
@@ -26,11 +26,11 @@ def add_location_arguments(sub: argparse.ArgumentParser) -> None:
 def open_location(args: argparse.Namespace, extra: list[str]) -> None:
     """Refuse stray arguments, configure the file-system layer and check the build exists."""
     if extra:
-        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+        raise UserError(f"unrecognized arguments: {' '.join(extra)}")
     fs.configure(fs.FsOptions(s3_endpoint_url=args.output_s3_endpoint_url))
     fs.check_location(args.output)
     if not fs.isdir(args.output):
-        raise SourceError(f"no build output at {args.output}")
+        raise UserError(f"no build output at {args.output}")
 
 
 def register(commands: Any) -> None:
@@ -45,10 +45,10 @@ def register(commands: Any) -> None:
 
 def run_report_command(args: argparse.Namespace, extra: list[str]) -> int:
     from pmc15m.manifest import MANIFEST
-    from pmc15m.report import write_report
+    from pmc15m.report_html import write_report  # numpy, pyarrow, PIL: not for --help
 
     open_location(args, extra)
     if not fs.exists(fs.join(args.output, MANIFEST)):
-        raise SourceError(f"{args.output} holds no finished build (no {MANIFEST})")
+        raise UserError(f"{args.output} holds no finished build (no {MANIFEST})")
     sys.stdout.write(f"wrote {write_report(args.output)}\n")
     return 0

@@ -10,7 +10,7 @@ import argparse
 from urllib.parse import urlsplit
 
 from pmc15m.argtypes import positive_float, positive_int
-from pmc15m.sources.base import SourceError
+from pmc15m.errors import UserError
 from pmc15m.sources.options import SourceOptions
 
 
@@ -54,9 +54,9 @@ def source_options_from_args(args: argparse.Namespace) -> SourceOptions:
     endpoint = args.s3_endpoint_url
     parts = urlsplit(endpoint or "")
     if endpoint is not None and not (parts.scheme in ("http", "https") and parts.netloc):
-        raise SourceError(f"--s3_endpoint_url must be an http(s):// URL, got {endpoint!r}")
+        raise UserError(f"--s3_endpoint_url must be an http(s):// URL, got {endpoint!r}")
     if parts.username or parts.password:
-        raise SourceError("--s3_endpoint_url must not hold credentials (use the AWS credential chain)")
+        raise UserError("--s3_endpoint_url must not hold credentials (use the AWS credential chain)")
     try:
         return SourceOptions(
             endpoint_url=endpoint,
@@ -69,4 +69,4 @@ def source_options_from_args(args: argparse.Namespace) -> SourceOptions:
             retry_budget=args.fetch_retry_budget,
         )
     except ValueError as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc

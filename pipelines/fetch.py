@@ -33,7 +33,7 @@ from apache_beam.metrics import Metrics
 
 from pipelines.portable import JoinTotals
 from pmc15m.inflight import InFlight
-from pmc15m.sources.base import open_source
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 from pmc15m.splits import unit_hash
 

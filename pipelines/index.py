@@ -5,7 +5,8 @@ Article outcomes come from the PCollections the build already has (listed versio
 unselected ones, article-level rejects and the kept samples): small facts that travel
 with the write step's summary (``Gather``) and are joined in memory there. The
 sample rows are read back from the shard Parquet files just written, so the index says
-exactly what the shards hold.
+exactly what the shards hold. ``ReleasedDigests`` reads the other way: an update's base
+index, as the digests deduplication ranks first.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from pmc15m import index, update
+from pmc15m import fs, index, index_plan, update
+from pmc15m.dedup import Digest
 from pmc15m.record import ArticleVersion, Sample, is_article_key
 
 FACT_LISTED, FACT_OUTCOMES, FACT_KEPT = "index_listed", "index_outcomes", "index_kept"
@@ -57,6 +59,40 @@ class ArticleFacts(beam.PTransform):
             FACT_OUTCOMES: tuple(outcomes) | "AllOutcomes" >> beam.Flatten(),
             FACT_KEPT: pcolls["samples"] | "Kept" >> beam.Map(_kept),
         }
+
+
+class _ReleasedFn(beam.DoFn):
+    """The base index's live samples, minus this update's tombstones, as digests."""
+
+    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None) -> None:
+        self.context = context
+        self.fs_options = fs_options
+
+    def setup(self) -> None:
+        if self.fs_options is not None:
+            fs.configure(self.fs_options)
+
+    def process(self, base: str) -> Iterator[tuple[str, Digest]]:
+        rows = index_plan.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
+        for row in rows:
+            digest = update.released_digest(row)
+            yield digest.image_key, digest
+
+
+class ReleasedDigests(beam.PTransform):
+    """Pipeline root -> ``(image key, Digest)`` of every released live sample."""
+
+    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.fs_options = fs_options
+
+    def expand(self, root: beam.pvalue.PBegin) -> beam.PCollection:
+        return (
+            root
+            | "BaseDir" >> beam.Create([self.context.base_dir])
+            | "ReadReleased" >> beam.ParDo(_ReleasedFn(self.context, self.fs_options))
+        )  # no Reshuffle: deduplication groups the digests by image key next anyway
 
 
 def finish_index(

@@ -1,4 +1,4 @@
-"""The human summary printed at the end of a build, from its manifest."""
+"""The human summary printed at the end of a build (and of an update), from its manifest."""
 
 from __future__ import annotations
 
@@ -29,3 +29,18 @@ def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str
         lines.append(f"  {split:<10} {info['samples']:>9,} samples in {info['shards']} shard(s)")
     lines.append(f"  written to {output} (rejects/ {c['rejects_written']:,} rows, manifest.json)")
     return "\n".join(lines) + "\n"
+
+
+def format_update(manifest: dict[str, Any]) -> str:
+    """What an update changed, under the build summary: versions, retired samples, bytes."""
+    u, dataset = manifest["update"], manifest["dataset"]
+    retired = ", ".join(f"{n:,} {reason}" for reason, n in u["tombstones"].items()) or "none"
+    return (
+        f"  update of {manifest['previous_build_id']}: {u['versions_processed']:,} versions processed, "
+        f"{u['versions_unchanged']:,} unchanged\n"
+        f"  retired samples          {sum(u['tombstones'].values()):>9,} ({retired}; tombstones/)\n"
+        f"  shards added             {len(u['shards_added']):>9,} ({u['samples_added']:,} samples)\n"
+        f"  shards rewritten         {u['shards_rewritten']:>9,} ({u['bytes_rewritten']:,} bytes "
+        "copy-on-write, without the retired samples)\n"
+        f"  live dataset             {dataset['samples']:>9,} samples\n"
+    )

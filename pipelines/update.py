@@ -3,10 +3,11 @@
 The driver lists the current inventory, compares it with the previous build's index
 (``pmc15m.index_plan.plan_update``), and runs the normal build graph restricted to the PMCIDs
 whose newest version is new or changed. Deduplication also sees the released live
-samples (``ReleasedDigests``), which always win; the write step numbers the new shards and
-reject files after the last ones, rewrites the released shards that hold retired samples
-(``pmc15m.compact``, in parallel), and writes the tombstones and the merged index before
-the manifest (``pmc15m.update`` explains what is and is not rewritten).
+samples (``pipelines.index.ReleasedDigests``), which always win; the write step numbers the
+new shards and reject files after the last ones, rewrites the released shards that hold
+retired samples (``pmc15m.compact``, in parallel), and writes the tombstones and the merged
+index before the manifest (``pmc15m.update`` explains what is and is not rewritten). The
+command's front end (argument checks, summary) is ``pipelines.cli_build``'s.
 
 Listing runs in the driver: the index has to be compared with the listing as a whole
 before the graph can be restricted, and at PMC's ~8 million versions that is a few
@@ -17,17 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import apache_beam as beam
-
+from pipelines.build import execute_build
 from pmc15m import fs, index, index_plan, journal, progress, update
 from pmc15m.config import BuildConfig
-from pmc15m.dedup import Digest
 from pmc15m.manifest import manifest_header
 from pmc15m.selection import Selection
-from pmc15m.sources.base import Source, open_source
+from pmc15m.sources.base import Source
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 
 log = logging.getLogger(__name__)
@@ -35,40 +34,6 @@ log = logging.getLogger(__name__)
 # An update whose work is only tombstones (articles removed) processes no PMCID; a
 # selection cannot be empty, so it names one that no listing holds.
 _NOTHING = frozenset({"PMC0"})
-
-
-class _ReleasedFn(beam.DoFn):
-    """The base index's live samples, minus this update's tombstones, as digests."""
-
-    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None) -> None:
-        self.context = context
-        self.fs_options = fs_options
-
-    def setup(self) -> None:
-        if self.fs_options is not None:
-            fs.configure(self.fs_options)
-
-    def process(self, base: str) -> Iterator[tuple[str, Digest]]:
-        rows = index_plan.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
-        for row in rows:
-            digest = update.released_digest(row)
-            yield digest.image_key, digest
-
-
-class ReleasedDigests(beam.PTransform):
-    """Pipeline root -> ``(image key, Digest)`` of every released live sample."""
-
-    def __init__(self, context: update.UpdateContext, fs_options: fs.FsOptions | None = None) -> None:
-        super().__init__()
-        self.context = context
-        self.fs_options = fs_options
-
-    def expand(self, root: beam.pvalue.PBegin) -> beam.PCollection:
-        return (
-            root
-            | "BaseDir" >> beam.Create([self.context.base_dir])
-            | "ReadReleased" >> beam.ParDo(_ReleasedFn(self.context, self.fs_options))
-        )  # no Reshuffle: deduplication groups the digests by image key next anyway
 
 
 def list_inventory(
@@ -149,8 +114,6 @@ def run_update(
     An update with nothing to do (no new or changed version, nothing removed) writes
     nothing and returns the previous manifest with ``"up_to_date": True``.
     """
-    from pipelines.build import execute_build
-
     fs.configure(fs_options)
     progress.reset()
     context, header, parts = plan(output, config, location, inventory_date, source_options, source)
@@ -172,65 +135,4 @@ def run_update(
         selection=Selection(pmcids=context.processed or _NOTHING),
         source_options=source_options,
         update=context,
-    )
-
-
-def run_update_command(
-    args: Any,
-    config: BuildConfig,
-    beam_args: list[str],
-    source_options: SourceOptions | None,
-    fs_options: fs.FsOptions,
-    source: Source | None = None,
-) -> int:
-    """The ``--update`` branch of ``pmc15m build``: checks, run, summary."""
-    import sys
-    import time
-
-    from pipelines.summary import format_summary
-    from pmc15m.sources.base import SourceError
-
-    if args.update is None:
-        raise SourceError("give --output DIR (a new build) or --update DIR (refresh a build)")
-    if args.output is not None and args.output.rstrip("/") != args.update.rstrip("/"):
-        raise SourceError(
-            "--update writes into the build it refreshes: leave --output out or give the same DIR"
-        )
-    if args.overwrite or args.pmcids or args.limit or args.sample_fraction:
-        raise SourceError("--update takes no --overwrite, --pmcids, --limit or --sample_fraction")
-    fs.check_location(args.update)
-    started = time.monotonic()
-    manifest = run_update(
-        args.source,
-        args.update,
-        config,
-        beam_args,
-        inventory_date=args.inventory_date,
-        fs_options=fs_options,
-        source_options=source_options,
-        keep_work=args.keep_work,
-        source=source,
-    )
-    if manifest.get("up_to_date"):
-        sys.stdout.write(
-            f"pmc15m build --update: {args.update} is up to date (nothing new, changed or removed)\n"
-        )
-        return 0
-    sys.stdout.write(format_summary(manifest, args.update, time.monotonic() - started))
-    sys.stdout.write(format_update(manifest))
-    return 0
-
-
-def format_update(manifest: dict[str, Any]) -> str:
-    """What an update changed, under the build summary: versions, retired samples, bytes."""
-    u, dataset = manifest["update"], manifest["dataset"]
-    retired = ", ".join(f"{n:,} {reason}" for reason, n in u["tombstones"].items()) or "none"
-    return (
-        f"  update of {manifest['previous_build_id']}: {u['versions_processed']:,} versions processed, "
-        f"{u['versions_unchanged']:,} unchanged\n"
-        f"  retired samples          {sum(u['tombstones'].values()):>9,} ({retired}; tombstones/)\n"
-        f"  shards added             {len(u['shards_added']):>9,} ({u['samples_added']:,} samples)\n"
-        f"  shards rewritten         {u['shards_rewritten']:>9,} ({u['bytes_rewritten']:,} bytes "
-        "copy-on-write, without the retired samples)\n"
-        f"  live dataset             {dataset['samples']:>9,} samples\n"
     )

@@ -1,4 +1,4 @@
-"""Caption text from JATS: inline markup, whitespace, formulas, label copies, sentences.
+"""Caption text from JATS: inline markup, whitespace, formulas.
 
 Two rules decide the text. First, inline markup (``<italic>``, ``<sub>``, ``<xref>``, …)
 adds no characters: the document's own whitespace separates words, so ``total
@@ -9,15 +9,15 @@ Text and tails are both kept at every depth, which is where naive extractors los
 text (``$…$`` for TeX, linearised MathML) instead of vanishing; of ``<alternatives>`` only
 one rendering is kept, so a formula never appears twice.
 
-The module also removes a copy of the figure's label that some publishers repeat at the
-start of the caption (the label has its own field), and splits prose into sentences for
-body mentions (:mod:`pmc15m.mentions`). Panel sub-captions live in :mod:`pmc15m.panels`.
+Body mentions and the sentence splitter live in :mod:`pmc15m.mentions`; panel
+sub-captions, and the label copy some publishers repeat in the caption, in :mod:`pmc15m.panels`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from functools import partial
 
 from lxml import etree
 
@@ -53,8 +53,15 @@ _INVISIBLE = {
     **dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], None),
     0x85: " ",
 }
+# A regex search finds the rare text that needs ``translate`` (a dict lookup per character).
+INVISIBLE_CLASS = "".join(re.escape(chr(c)) for c in sorted(_INVISIBLE))  # inside a [...] class
+HAS_INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}]")
 _BINARY_END = tuple("=<>+−×±≤≥≈≠≡∼∝→")
 _DOI_LINE = re.compile(r"^DOI:?\s*(?:https?://\S+|10\.\d+/\S+)$", re.I)
+# Elements the renderer must visit itself; any other subtree reads as its ``itertext()``.
+_SELF_RENDERED = frozenset({"math", "tex-math", "alternatives"})
+_SPECIAL = BLOCK_TAGS | DROP_TAGS | _SELF_RENDERED
+_NOT_PLAIN = DROP_TAGS | _SELF_RENDERED  # never read as plain text, even without special children
 
 Hook = Callable[[etree._Element], str | None]
 
@@ -62,10 +69,13 @@ Hook = Callable[[etree._Element], str | None]
 def normalize_space(text: str) -> str:
     """Single spaces, no invisible characters, stripped.
 
-    ``str.split()`` splits on exactly the characters ``str.isspace()`` accepts (the same
-    set as ``re``'s ``\\s``, no-break spaces included) and is several times faster.
+    ``str.split()`` splits on exactly the characters ``str.isspace()`` accepts (``re``'s
+    ``\\s``, no-break spaces included), several times faster than a regex. Invisible
+    characters are unprintable and not whitespace (but U+0085, a space either way), so a
+    joined result that ``isprintable()`` had none to delete: no regex search at all.
     """
-    return " ".join(strip_controls(text).split())
+    joined = " ".join(text.split())
+    return joined if joined.isprintable() else " ".join(strip_controls(text).split())
 
 
 def strip_controls(text: str) -> str:
@@ -73,23 +83,178 @@ def strip_controls(text: str) -> str:
 
     For every text field that reaches a shard, whitespace kept as it is (a URL, a DOI).
     """
-    return text.translate(_INVISIBLE)
+    return text.translate(_INVISIBLE) if HAS_INVISIBLE.search(text) else text
 
 
-def render_text(el: etree._Element | None, hook: Hook | None = None) -> str:
+def render_text(
+    el: etree._Element | None, hook: Hook | None = None, hooked: Collection[etree._Element] = ()
+) -> str:
     """The readable text of ``el`` and everything in it, whitespace normalised.
 
-    ``hook`` is called on every element after its content and may return text to append
-    there (before the element's tail); the mention finder uses it to mark ``<xref>``s.
+    ``hook`` is called on each element of ``hooked`` inside ``el``, after its content, and
+    may return text to append there (before the element's tail); the mention finder uses
+    it to mark the ``<xref>``s that cite a figure.
     """
+    return normalize_space(render_raw(el, hook, hooked))
+
+
+def render_raw(
+    el: etree._Element | None, hook: Hook | None = None, hooked: Collection[etree._Element] = ()
+) -> str:
+    """``render_text`` before ``normalize_space``: the mention finder normalises only the
+    sentences it keeps, not whole paragraphs."""
     if el is None:
         return ""
+    if not len(el) and (hook is None or not hooked):  # a leaf (labels, titles): its own text
+        kind = _KIND[el.tag]
+        if kind == _PLAIN:
+            return el.text or ""
+        if kind == _BLOCK:
+            return f" {el.text or ''} "
+    walk = _Walk(el, hook, hooked)
+    if walk.marks_only:
+        return _marked_text(el, walk)
     out: list[str] = []
-    _render(el, out, hook)
-    return normalize_space("".join(out))
+    _render(el, out, walk)
+    return "".join(out)
 
 
-def _render(el: etree._Element, out: list[str], hook: Hook | None) -> None:
+# The text of a subtree in one C call: its text nodes in order, without comments or PIs
+# (their tails are kept), without the element's own tail. Four times faster than itertext().
+_text_of = partial(etree.tostring, method="text", encoding="unicode", with_tail=False)
+
+
+class _Walk:
+    """Which elements of a render the renderer visits itself; the rest is read by ``_text_of``.
+
+    Inline markup adds no characters, so a subtree holding nothing special (see
+    ``_SPECIAL``: blocks, dropped elements, formulas) reads as its plain text, in C rather
+    than one Python call per element. Visited are the special elements, the hooked ones,
+    entity references, and every element with one of them below it (``inner``); special
+    goes by local name (``_Kinds``), as MathML keeps its namespace. ``marks_only``: nothing
+    below ``el`` is special and the hooked elements (in ``hooks``, document order) are
+    inside it, none inside another.
+    """
+
+    __slots__ = ("hook", "hooked", "hooks", "inner", "marks_only", "visit")
+
+    def __init__(self, el: etree._Element, hook: Hook | None, hooked: Collection[etree._Element]):
+        self.hook = hook
+        self.hooked = frozenset(hooked) if hook is not None else frozenset()
+        found: list[etree._Element] = []
+        self.hooks: list[etree._Element] = []
+        kind = _KIND[el.tag]
+        if kind == _PLAIN and el in self.hooked:
+            self.hooks.append(el)
+        elif kind not in (_PLAIN, _SKIPPED):
+            found.append(el)
+        if kind != _PRUNED:
+            _scan(el, self.hooked, found, self.hooks, 0)
+        self.inner: set[etree._Element] = set()
+        for node in (*found, *self.hooked):
+            while node is not el and (node := node.getparent()) is not None and node not in self.inner:
+                self.inner.add(node)
+        self.visit = self.inner.union(found, self.hooked)
+        self.marks_only = (
+            len(self.hooks) == len(self.hooked) > 0
+            and all(e is el for e in found)
+            and el not in self.hooked
+            and self.inner.isdisjoint(self.hooked)
+            and localname(el) not in _NOT_PLAIN
+        )
+
+
+_PLAIN, _SPECIAL_NODE, _PRUNED, _SKIPPED, _BLOCK = 0, 1, 2, 3, 4  # _Kinds; pruned: content not visited
+_PRUNED_TAGS = DROP_TAGS | {"math", "tex-math"}
+_NAME_KINDS = {
+    **dict.fromkeys(_SPECIAL, _SPECIAL_NODE),
+    **dict.fromkeys(BLOCK_TAGS, _BLOCK),
+    **dict.fromkeys(_PRUNED_TAGS, _PRUNED),
+}
+
+
+class _Kinds(dict[object, int]):
+    """``tag -> kind`` (one lookup per node), by local name as the renderer's rules go; an
+    entity reference is special, a comment or PI skipped. Bounded: a hostile document may
+    invent any number of tags."""
+
+    def __missing__(self, tag: object) -> int:
+        if tag is etree.Comment or tag is etree.PI:
+            kind = _SKIPPED
+        elif tag.__class__ is not str:
+            kind = _SPECIAL_NODE
+        else:
+            kind = _NAME_KINDS.get(tag[tag.rfind("}") + 1 :], _PLAIN)  # type: ignore[attr-defined]
+        if len(self) < 4096:
+            self[tag] = kind
+        return kind
+
+
+_KIND = _Kinds()
+_MAX_SCAN_DEPTH = 200  # the parser stops at 256; a deeper tree was built by hand
+
+
+def _scan(
+    node: etree._Element,
+    hooked: frozenset[etree._Element],
+    found: list[etree._Element],
+    hooks: list[etree._Element],
+    depth: int,
+) -> None:
+    """The special elements below ``node`` into ``found``, its hooked ones into ``hooks``.
+
+    In document order. The content of a dropped element or formula (``_PRUNED_TAGS``) is
+    passed over: the renderer never visits it, and it can be most of a paragraph (eLife
+    puts a figure in the paragraph that first cites it); a walk holding one is never
+    ``marks_only``, the one place its hooks would count. A subtree deeper than the parser
+    allows (built by hand) is read flat, nothing passed over: the same render.
+    """
+    kinds = _KIND
+    for child in node:
+        kind = kinds[child.tag]
+        if kind == _PLAIN:
+            if child in hooked:
+                hooks.append(child)
+        elif kind == _SKIPPED:
+            continue
+        else:
+            found.append(child)
+            if kind == _PRUNED:
+                continue
+        if not len(child):
+            continue
+        if depth < _MAX_SCAN_DEPTH:
+            _scan(child, hooked, found, hooks, depth + 1)
+            continue
+        for e in child.iterdescendants(etree.Element, etree.Entity):
+            if kinds[e.tag] != _PLAIN:
+                found.append(e)
+            elif e in hooked:
+                hooks.append(e)
+
+
+def _marked_text(el: etree._Element, walk: _Walk) -> str:
+    """``el``'s text with each hook's text after its element, in one C call (``marks_only``).
+
+    The hook texts go in front of the elements' tails for the call and the tails are put
+    back afterwards: the same text as visiting each child, several times faster on the
+    long, xref-dense paragraphs the mention finder marks. Hooks run in document order,
+    which is rendering order when no hooked element holds another.
+    """
+    saved: list[tuple[etree._Element, str | None]] = []
+    try:
+        for el_hooked in walk.hooks:
+            extra = walk.hook(el_hooked)  # type: ignore[misc]  # hooks is empty without a hook
+            if extra:
+                saved.append((el_hooked, el_hooked.tail))
+                el_hooked.tail = extra + (el_hooked.tail or "")
+        return _text_of(el)
+    finally:
+        for el_hooked, tail in saved:
+            el_hooked.tail = tail
+
+
+def _render(el: etree._Element, out: list[str], walk: _Walk) -> None:
     name = localname(el)
     if name in DROP_TAGS:
         return
@@ -100,23 +265,38 @@ def _render(el: etree._Element, out: list[str], hook: Hook | None) -> None:
         out.append(clean_tex("".join(el.itertext())))
         return
     if name == "alternatives":
-        out.append(_one_alternative(el, hook))
+        out.append(_one_alternative(el, walk))
         return
     block = name in BLOCK_TAGS
     if block:
         out.append(" ")
-    if el.text:
-        out.append(el.text)
-    for child in el:
-        if isinstance(child.tag, str) and not (name == "disp-formula" and child.tag == "label"):
-            _render(child, out, hook)
-        if child.tail:
-            out.append(child.tail)
-    extra = hook(el) if hook is not None else None
-    if extra:
-        out.append(extra)
+    if el in walk.inner:
+        _render_children(el, name, out, walk)
+    else:
+        out.append(_text_of(el))
+    if el in walk.hooked:
+        extra = walk.hook(el)  # type: ignore[misc]  # hooked is empty without a hook
+        if extra:
+            out.append(extra)
     if block:
         out.append(" ")
+
+
+def _render_children(el: etree._Element, name: str, out: list[str], walk: _Walk) -> None:
+    """Text and tails in order; comments, PIs and entity references give only their tails."""
+    if el.text:
+        out.append(el.text)
+    visit = walk.visit
+    for child in el:
+        tag = child.tag
+        if tag.__class__ is not str:
+            pass
+        elif child not in visit:
+            out.append(_text_of(child))
+        elif not (name == "disp-formula" and tag == "label"):
+            _render(child, out, walk)
+        if child.tail:
+            out.append(child.tail)
 
 
 def _math_text(el: etree._Element) -> str:
@@ -125,13 +305,13 @@ def _math_text(el: etree._Element) -> str:
     return text + " " if text.endswith(_BINARY_END) else text
 
 
-def _one_alternative(el: etree._Element, hook: Hook | None) -> str:
+def _one_alternative(el: etree._Element, walk: _Walk) -> str:
     """The one rendering of an ``<alternatives>`` block: TeX, else MathML, else the first text."""
     kids = [c for c in el if isinstance(c.tag, str)]
     ranked = sorted(kids, key=lambda c: {"tex-math": 0, "math": 1}.get(localname(c), 2))
     for child in ranked:
         out: list[str] = []
-        _render(child, out, hook)
+        _render(child, out, walk)
         text = "".join(out)
         if text.strip():
             return text
@@ -149,67 +329,37 @@ def caption_parts(caption: etree._Element | None) -> tuple[str, str]:
     if caption is None:
         return "", ""
     title_el = next((c for c in caption if c.tag == "title"), None)
+    walk = _Walk(caption, None, ())
     parts: list[str] = [caption.text or ""]
+    title = ""
     for child in caption:
-        if isinstance(child.tag, str) and not _is_doi_line(child):
-            _render(child, parts, None)
+        if isinstance(child.tag, str):
+            start = len(parts)
+            _render(child, parts, walk)
+            if child is title_el:  # rendered once, read twice
+                title = normalize_space("".join(parts[start:]))
+            elif _is_doi_line(child, parts[start:]):
+                del parts[start:]
         parts.append(child.tail or "")
-    return render_text(title_el), normalize_space("".join(parts))
+    return title, normalize_space("".join(parts))
 
 
-def _is_doi_line(el: etree._Element) -> bool:
-    """eLife's "DOI: http://dx.doi.org/…" paragraph (a cheap text test first: most are not)."""
-    if el.tag != "p" or "".join(el.itertext()).lstrip()[:3].upper() != "DOI":
+def _is_doi_line(el: etree._Element, rendered: list[str]) -> bool:
+    """eLife's "DOI: http://dx.doi.org/…" paragraph, ``rendered`` its render (a cheap text
+    test first: most are not)."""
+    if el.tag != "p" or _first_chars(el, 3).upper() != "DOI":
         return False
-    return _DOI_LINE.match(render_text(el)) is not None
+    return _DOI_LINE.match(normalize_space("".join(rendered))) is not None
 
 
-# What may follow a label repeated at the start of a caption: "Figure 1. ", "Figure 1: ", "Fig. 2 | ".
-_AFTER_LABEL = re.compile(r"\s*[.:|—–]\s+|\s*[.:|]?$")
-
-
-def strip_label_copy(text: str, label: str) -> str:
-    """``text`` without a leading copy of ``label`` ("Figure 1. Cells" -> "Cells").
-
-    Some publishers repeat the label inside ``<caption>``; the label has its own field
-    (and ``include_label`` puts it back once). Only a copy followed by punctuation counts,
-    so prose such as "Figure 1 shows the map" keeps its subject.
-    """
-    core = label.rstrip(" .:|—–")
-    if not core or not text.startswith(core):
-        return text
-    after = _AFTER_LABEL.match(text, len(core))
-    return text[after.end() :] if after is not None else text
-
-
-# --- sentences ---------------------------------------------------------------------------
-
-_ABBREVIATIONS = frozenset(
-    {
-        "fig", "figs", "e.g", "i.e", "al", "vs", "cf", "approx", "ca", "eq", "eqs", "ref",
-        "refs", "no", "nos", "dr", "sp", "spp", "resp", "vol", "pp", "suppl", "supp", "st",
-        "prof", "inc", "ltd", "co", "corp", "jr", "sr", "var", "subsp", "mr", "ms", "ed", "eds",
-        "calcd", "exptl", "min", "max",
-    }
-)  # fmt: skip
-_MARKERS = "\U000f0000-\U000f00ff"  # xref markers of the mention finder (see mentions.py)
-_SENTENCE_END = re.compile(rf"[.!?][\"”’)\]{_MARKERS}]*\s+(?=[\"“‘(\[{_MARKERS}]*[A-Z])")
-_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)[.!?]$")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of normalised prose; abbreviations (Fig., e.g., et al.) and initials do not end one."""
-    sentences: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        # The word before the stop decides; a short window keeps this linear in the text.
-        word = _LAST_WORD.search(text[max(start, match.start() - 39) : match.start() + 1])
-        if word is not None:
-            token = word.group(1).rstrip(".").lower()
-            if token in _ABBREVIATIONS or len(token) == 1:
-                continue
-        sentences.append(text[start : match.end()].strip())
-        start = match.end()
-    if text[start:].strip():
-        sentences.append(text[start:].strip())
-    return sentences
+def _first_chars(el: etree._Element, n: int) -> str:
+    """The first ``n`` characters of ``el``'s text after leading whitespace (without joining it all)."""
+    head = (el.text or "").lstrip()  # itertext's first piece, when there is one
+    if len(head) >= n:
+        return head[:n]
+    head = ""
+    for piece in el.itertext():
+        head = (head + piece).lstrip()
+        if len(head) >= n:
+            break
+    return head[:n]

@@ -24,10 +24,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from pmc15m import fs
+from pmc15m.card_features import dataset_info, feature_problems
 from pmc15m.schema import SAMPLE_SCHEMA_FILE, load_spec
 from pmc15m.splits import SPLITS
 
 CARD_FILE = "README.md"
+CONFIG_NAME = "default"  # the one config: each split's tars
 SIZES_FILE = "sizes.json"
 TASK_CATEGORIES = ("zero-shot-image-classification", "image-to-text", "text-to-image")
 PMC_COPYRIGHT = "https://pmc.ncbi.nlm.nih.gov/about/copyright/"
@@ -78,14 +80,16 @@ def card_metadata(
     pretty_name: str,
     sizes: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """The YAML front matter: license, loading configs, task categories, size.
+    """The YAML front matter: license, features, loading configs, task categories, size.
 
-    ``sizes``: each split's ``sizes.json`` (None: every shard holds samples).
+    ``sizes``: each split's ``sizes.json`` (None: every shard holds samples). The features
+    (pmc15m.card_features) spare ``datasets`` from guessing the types from the first samples.
     """
     samples = sum(s.get("samples", 0) for s in manifest.get("splits", {}).values())
     data_files = [
         {"split": s, "path": split_data_files(s, (sizes or {}).get(s))} for s in published_splits(manifest)
     ]
+    configs = [{"config_name": CONFIG_NAME, "data_files": data_files}]
     return {
         "pretty_name": pretty_name,
         "license": "other",
@@ -95,7 +99,8 @@ def card_metadata(
         "task_categories": list(TASK_CATEGORIES),
         "size_categories": [size_category(samples)],
         "tags": ["biomedical", "pubmed-central", "figure-caption", "clip", "webdataset"],
-        "configs": [{"config_name": "default", "data_files": data_files}],
+        "dataset_info": dataset_info([c["config_name"] for c in configs], manifest),
+        "configs": configs,
         "pmc15m": {"build_id": manifest.get("build_id"), "licenses": dict(sorted(licenses.items()))},
     }
 
@@ -225,8 +230,8 @@ def validate_card(text: str, files: list[str]) -> list[str]:
     """Problems with a card for a folder holding ``files`` (relative paths); [] when valid.
 
     Parses the front matter exactly as huggingface_hub does (``DatasetCard``), then checks
-    what the Hub and ``load_dataset`` rely on: every config pattern matches files, and
-    every split with shards is loaded from its tars.
+    what the Hub and ``load_dataset`` rely on: every config pattern matches files, every
+    split with shards is loaded from its tars, and every config declares the schema's features.
     """
     from huggingface_hub import DatasetCard
 
@@ -256,4 +261,4 @@ def validate_card(text: str, files: list[str]) -> list[str]:
     with_tars = {f.split("/", 1)[0] for f in files if f.endswith(".tar") and f.split("/", 1)[0] in SPLITS}
     if with_tars - covered:
         problems.append(f"splits {sorted(with_tars - covered)} have tars the card does not load")
-    return problems
+    return problems + feature_problems(data)

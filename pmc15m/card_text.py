@@ -75,7 +75,11 @@ ds = load_dataset("{name}", split="train")  # images from the tars: jpg, txt, js
 ```
 
 The card's `configs` point each split at its `.tar` shards; the `.parquet` file beside each
-tar holds the same metadata rows without images (read them with `pyarrow.dataset`).
+tar holds the same metadata rows without images (read them with `pyarrow.dataset`). Its
+`dataset_info` declares the features (the `json` column's types are the fields below), so
+`datasets` does not guess them from a split's first samples, where a list that is usually
+empty (`caption_translations`, `mentions`) would read as `null`. Passing `data_files` to
+`load_dataset` bypasses the card and its features.
 
 ```python
 import webdataset as wds

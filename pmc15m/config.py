@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 # Creative Commons codes as the PMC metadata spells them. TDM (author manuscripts that may
 # be text-mined but not redistributed) is in none of the redistributable presets.
@@ -40,6 +40,12 @@ class ImageConfig:
     output_format: str = "jpeg"  # jpeg | webp
     quality: int = 90
     max_pixels: int = 150_000_000  # decompression-bomb guard, checked before decoding
+    # MiB of decoded pixels a worker process holds at once, shared by all its threads
+    # (pmc15m.pixelbudget): a 150-megapixel RGB figure beside dozens of typical ones. It changes
+    # when images are decoded, never the output, so to_dict (manifest, build id) leaves it out.
+    decode_memory_mb: int = 1024
+
+    RUNTIME_ONLY: ClassVar[tuple[str, ...]] = ("decode_memory_mb",)
 
 
 @dataclass(slots=True, frozen=True)
@@ -108,7 +114,10 @@ class BuildConfig:
     split_salt: str = "pmc15m"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        for name in ImageConfig.RUNTIME_ONLY:  # how the build runs, not what it makes
+            del data["image"][name]
+        return data
 
     def digest(self) -> str:
         """A short stable hash of the configuration."""

@@ -19,10 +19,10 @@ import logging
 import struct
 import zlib
 
-import numpy as np
 from PIL import Image, ImageChops, ImageCms, ImageFile
 
 from pmc15m import reasons
+from pmc15m.highdepth import WideColour, grey_to_8bit
 from pmc15m.imagenoise import quiet_decoders
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,19 @@ def check_size(img: Image.Image, max_pixels: int) -> None:
 
 
 def load_pixels(img: ImageFile.ImageFile) -> Image.Image:
-    """Decode the (first frame's) pixels; truncated data raises instead of padding grey."""
+    """Decode the (first frame's) pixels; truncated data raises instead of padding grey.
+
+    A 16-bit colour PNG or TIFF comes back as 8-bit pixels already mapped by the range
+    its samples use (``pmc15m.highdepth``): Pillow alone would keep their high bytes
+    only, which leaves 12-bit data near-black.
+    """
+    wide = WideColour.prepare(img)
+    _decode(img)
+    return _cmyk_polarity(img) if wide is None else wide.to_8bit(img, _decode)
+
+
+def _decode(img: ImageFile.ImageFile) -> None:
+    """``img.load()``, with Pillow's exceptions turned into the reasons we report."""
     try:
         img.load()
     except Image.DecompressionBombError as exc:
@@ -182,7 +194,6 @@ def load_pixels(img: ImageFile.ImageFile) -> Image.Image:
         unsupported = any(hint in message.lower() for hint in _UNSUPPORTED_HINTS)
         reason = reasons.IMAGE_UNSUPPORTED if unsupported else reasons.IMAGE_TRUNCATED
         raise ImageRejected(reason, f"{img.format} {img.mode}: {type(exc).__name__}: {message}") from None
-    return _cmyk_polarity(img)
 
 
 def _cmyk_polarity(img: ImageFile.ImageFile) -> Image.Image:
@@ -219,7 +230,8 @@ def to_working_mode(img: Image.Image) -> Image.Image:
 
     Alpha stays until after the resize (Pillow resizes premultiplied, so compositing on
     white afterwards is equivalent and touches fewer pixels); CMYK likewise stays for the
-    colour-managed conversion.
+    colour-managed conversion. Pillow's own conversion of 16-bit, 32-bit and float grey
+    clips at 255 (a 16-bit figure turns white), so those map by their range instead.
     """
     mode = img.mode
     has_key = "transparency" in img.info
@@ -229,31 +241,14 @@ def to_working_mode(img: Image.Image) -> Image.Image:
         return img
     if mode == "1":
         return img.convert("L")
-    if mode.startswith("I;16") or mode in ("I", "F"):
-        return high_depth_to_l(img)
+    if mode.startswith("I;16") or mode in ("I", "F"):  # by the range used: pmc15m.highdepth
+        return grey_to_8bit(img)
     if mode in ("La", "RGBa"):
         return img.convert(mode.upper())
     try:
         return img.convert("RGB")
     except ValueError as exc:
         raise ImageRejected(reasons.IMAGE_UNSUPPORTED, f"mode {mode}: {exc}") from None
-
-
-def high_depth_to_l(img: Image.Image) -> Image.Image:
-    """Scale 16-bit (or int/float) grey to 8 bits over its range, instead of clipping.
-
-    Pillow's own conversion clips values above 255, turning a 16-bit figure white.
-    Unsigned 16-bit data maps its full 0..65535 range linearly (what the bit depth
-    declares); wider or float data has no declared range, so it is stretched min..max.
-    """
-    arr = np.asarray(img)
-    if arr.dtype.kind in "ui" and arr.min() >= 0 and arr.max() <= 65535:
-        scaled = (arr.astype(np.uint32) * 255 + 32767) // 65535
-    else:
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        span = hi - lo if hi > lo else 1.0
-        scaled = np.nan_to_num((arr.astype(np.float64) - lo) * (255.0 / span) + 0.5)
-    return Image.fromarray(scaled.clip(0, 255).astype(np.uint8))
 
 
 def to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:

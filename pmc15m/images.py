@@ -10,6 +10,10 @@ visually the same as a full decode followed by one Lanczos resize, which
 Orientation, alpha compositing, colour management and the conversion to RGB run after
 the resize, on output-sized pixels.
 
+A worker decodes on many threads at once, so the steps that hold decoded pixels run inside
+a share of the process's decode-memory budget (``pmc15m.pixelbudget``): a share sized from
+the header, taken once the decode size is known and given back once those pixels are freed.
+
 Filtering on size, aspect ratio and blankness is ``pmc15m.filters``' job; here an image
 is refused only when it cannot, or must not, be decoded (see ``pmc15m.imagedecode``).
 The hashes and statistics of the output pixels come from ``pmc15m.pixelfacts``.
@@ -21,9 +25,11 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from PIL import Image
+from PIL import Image, ImageFile
 
+from pmc15m import pixelbudget
 from pmc15m.config import ImageConfig
+from pmc15m.highdepth import source_mode
 from pmc15m.imagedecode import (
     ImageRejected,
     apply_orientation,
@@ -99,9 +105,30 @@ def process_image(data: bytes, config: ImageConfig) -> ProcessedImage:
     _check_config(config)
     img = open_image(data)
     check_size(img, config.max_pixels)
-    source = _Source(img.format or "", img.mode, img.size)
+    source = _Source(img.format or "", source_mode(img), img.size)  # "RGB;16" for 48-bit files
     target = output_size(*source.size, config)  # symmetric in width/height: fine before turning
     box = _draft(img, target) if source.format in _DRAFT_FORMATS else None
+    # Only now is the decode size known (the draft shrinks JPEGs), and nothing is decoded yet.
+    wide = source.mode != img.mode  # 16-bit colour that Pillow's mode calls 8-bit
+    cost = pixelbudget.decode_bytes(img.mode, img.size, target, "transparency" in img.info, wide)
+    with pixelbudget.shared(config.decode_memory_mb * pixelbudget.MIB).hold(cost):
+        try:
+            return _decode(data, img, source, target, box, config)
+        finally:
+            # The working copies died with _decode's frame; closing frees the decoded
+            # buffer too, before the budget counts it as free.
+            img.close()
+
+
+def _decode(
+    data: bytes,
+    img: ImageFile.ImageFile,
+    source: _Source,
+    target: tuple[int, int],
+    box: tuple[float, float, float, float] | None,
+    config: ImageConfig,
+) -> ProcessedImage:
+    """Decode, resize, convert, encode: the steps that hold the decoded pixels."""
     pixels = load_pixels(img)
     turn = orientation(img)  # after loading: a PNG's eXIf chunk may follow its pixel data
     icc = img.info.get("icc_profile")
@@ -114,7 +141,8 @@ def process_image(data: bytes, config: ImageConfig) -> ProcessedImage:
 def process_image_straightforward(data: bytes, config: ImageConfig) -> ProcessedImage:
     """The reference path: full decode, convert, one Lanczos resize, encode.
 
-    Kept for benchmarks and for tests that check the fast path is visually equivalent.
+    Kept for benchmarks and for tests that check the fast path is visually equivalent;
+    the build never runs it, so it takes no share of the pixel budget.
     """
     _check_config(config)
     img = open_image(data)
@@ -205,3 +233,5 @@ def _check_config(config: ImageConfig) -> None:
         raise ValueError(f"output_format must be one of {known}, not {config.output_format!r}")
     if config.max_side < 1 and config.resize_mode != "none":
         raise ValueError(f"max_side must be positive, not {config.max_side}")
+    if config.decode_memory_mb < 1:
+        raise ValueError(f"decode_memory_mb must be positive, not {config.decode_memory_mb}")

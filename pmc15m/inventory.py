@@ -15,9 +15,12 @@ import re
 from collections.abc import Iterable, Iterator
 
 from pmc15m.record import ArticleVersion
-from pmc15m.sources.base import INVENTORY_PREFIX, SourceError
+from pmc15m.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
+
+BUCKET = "pmc-oa-opendata"  # PMC's open-access bucket; its inventory reports carry the name
+INVENTORY_PREFIX = f"inventory-reports/{BUCKET}/metadata/"
 
 _DATE_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z$")
 _METADATA_KEY = re.compile(r"^metadata/(PMC\d+)\.(\d+)\.json$")

@@ -9,15 +9,26 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pmc15m import reasons
 from pmc15m.config import BuildConfig
+from pmc15m.inventory import BUCKET
 from pmc15m.record import ArticleMeta, MediaRef
-from pmc15m.sources.base import parse_object_url
 
 # Preference order when a stem has several files: the formats that decode best first.
 _IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "tif", "tiff", "webp", "bmp")
 _RETRACTED_TITLE = re.compile(r"^\s*(retracted|retraction)\b", re.IGNORECASE)
+# Formats an <alternatives> block offers beside its image that the image decoder cannot use:
+# a rendition naming one of these is tried only after every other rendition of the image.
+_NOT_IMAGE_EXTENSIONS = frozenset(
+    {
+        "pdf", "eps", "ps", "svg", "svgz", "ai", "emf", "wmf", "psd", "cdr", "doc", "docx", "ppt",
+        "pptx", "xls", "xlsx", "htm", "html", "xml", "txt", "zip", "gz", "mov", "mp4", "avi",
+        "mpg", "mpeg", "webm", "wmv", "mp3", "wav",
+    }
+)  # fmt: skip
+_URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")  # https://host/..., also //host/...
 
 
 class MetadataError(Exception):
@@ -78,13 +89,40 @@ def gate_article(meta: ArticleMeta, config: BuildConfig) -> str | None:
     return None
 
 
+def href_filename(href: str) -> str:
+    """The file name a graphic's href names: its last path segment.
+
+    A relative href (``pone.0046493.g001``, ``figs/f1.jpg``) is used as written, since the
+    bucket's files are named as the JATS names them. An absolute URL (SciELO writes
+    ``https://host/path/93646b.jpg``, sometimes with ``?query`` or ``#fragment``) names the
+    file by its path alone, percent-escapes decoded, because the bucket's copy of that file
+    carries its plain name.
+    """
+    if _URL.match(href):
+        return unquote(urlsplit(href).path.rsplit("/", 1)[-1])
+    return href.rsplit("/", 1)[-1]
+
+
+def rendition_rank(href: str) -> int:
+    """Order of preference among the renditions of one image: 0 first, 1 last.
+
+    A rendition whose name carries a format the image decoder cannot read (a PDF or EPS
+    beside the JPEG) ranks 1; image formats and extension-less stems, which the resolver
+    completes with an image extension, rank 0.
+    """
+    _, dot, ext = href_filename(href).rpartition(".")
+    return 1 if dot and ext.lower() in _NOT_IMAGE_EXTENSIONS else 0
+
+
 def resolve_graphic(href: str, media: tuple[MediaRef, ...]) -> MediaRef | None:
-    """The media file a ``graphic/@xlink:href`` names.
+    """The media file a ``graphic/@xlink:href`` names (see ``href_filename``).
 
     Hrefs usually lack the extension (``pone.0046493.g001`` is ``pone.0046493.g001.jpg``);
     when several files share the stem, prefer the formats that decode best.
     """
-    name = href.rsplit("/", 1)[-1]
+    name = href_filename(href)
+    if not name:
+        return None
     by_name = {m.filename.lower(): m for m in media}
     if name.lower() in by_name:
         return by_name[name.lower()]
@@ -96,3 +134,18 @@ def resolve_graphic(href: str, media: tuple[MediaRef, ...]) -> MediaRef | None:
             if found is not None:
                 return found
     return None
+
+
+def parse_object_url(url: str) -> MediaRef:
+    """Split ``s3://bucket/key?md5=hex`` (or an https URL) into key and MD5.
+
+    Here because the metadata JSON is what names objects by URL (its ``xml_url`` and
+    ``media_urls``); the corpus generator writes such URLs and reads them back with it.
+    """
+    parts = urlsplit(url)
+    md5 = parse_qs(parts.query).get("md5", [""])[0]
+    path = parts.path.lstrip("/")
+    if parts.scheme in ("http", "https") and parts.netloc.split(".")[0] != BUCKET:
+        # path-style https URL: https://s3.amazonaws.com/<bucket>/<key>
+        path = path.split("/", 1)[1] if "/" in path else path
+    return MediaRef(key=path, md5=md5)

@@ -7,7 +7,8 @@ design: a wrong split is worse than none, so markers must form a clean A, B, C�
 starts at a sentence start with panel A; postfix markers ("males (A) and females (B)")
 and stray letters ("phosphorylated (P) form") never split. Three styles are tried in
 order: parenthesised ``(A)``/``(a)``/``(A–C)``; bare letters ``A.``/``A,`` at sentence
-starts; positions ``Left:``/``Top:``/``(right)``.
+starts; positions ``Left:``/``Top:``/``(right)``. The label some publishers repeat at the
+caption's start is removed here too (:func:`strip_label_copy`): it has its own field.
 
 :func:`split_rate` measures the splitter against :func:`mentions_panels`, a deliberately
 broader detector, so the rate says how many panel-describing captions it leaves whole.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pmc15m.captions import normalize_space
 from pmc15m.record import SubCaption
@@ -36,24 +38,32 @@ _WORD_MARKER = re.compile(
     rf"(?:^|(?<=[.;!?]\s))(?:(?P<lab>{_POSITIONS}):|\((?P<plab>{_POSITIONS})\))(?=\s)", re.I
 )
 _SPLIT_LABELS = re.compile(rf"\s*({_SEP})\s*")
+# A stop and a space, after which a sentence-start marker may begin: see _sentence_starts.
+_AFTER_STOP = re.compile(r"[.;!?]\s")
+_NON_DIGITS = re.compile(r"\D")
 
 Key = tuple[int, int]
 
 
 def _label_key(label: str) -> Key:
     """Sort key of one panel label: ``C2`` -> (2, 2); case-folded."""
-    digits = re.sub(r"\D", "", label)
+    digits = _NON_DIGITS.sub("", label)
     return ord(label[0].lower()) - ord("a"), int(digits) if digits else 0
 
 
 def _marker_label(m: re.Match[str]) -> str:
     """The label text of a marker: ``(A)–(C)`` reads as ``A–C``, ``(A) and (D)`` as ``A and D``."""
-    lab = m.groupdict().get("lab")
-    return lab if lab is not None else m.group(0).replace("(", "").replace(")", "")
+    if "lab" in m.re.groupindex and (lab := m.group("lab")) is not None:
+        return lab
+    return m.group(0).replace("(", "").replace(")", "")
 
 
-def _label_set(text: str) -> tuple[list[Key], str] | None:
-    """Panels a marker covers, in order (ranges expanded), and its name (``A-C``, ``A,D``)."""
+@lru_cache(maxsize=4096)
+def _label_set(text: str) -> tuple[tuple[Key, ...], str] | None:
+    """Panels a marker covers, in order (ranges expanded), and its name (``A-C``, ``A,D``).
+
+    Cached: captions repeat the same few labels ("A", "B", "A–C").
+    """
     parts = _SPLIT_LABELS.split(text.strip())
     labels, seps = parts[0::2], parts[1::2]
     if not all(labels):
@@ -68,7 +78,7 @@ def _label_set(text: str) -> tuple[list[Key], str] | None:
         else:
             keys.append(key)
         name += ("-" if is_range else ",") + label
-    return keys, name
+    return tuple(keys), name
 
 
 def _follows(prev: Key, start: Key) -> bool:
@@ -78,9 +88,16 @@ def _follows(prev: Key, start: Key) -> bool:
 
 
 def _at_sentence_start(text: str, pos: int) -> bool:
-    """True when ``pos`` starts the text or follows sentence-ending punctuation (and spaces)."""
-    before = text[:pos].rstrip().rstrip('"”’)]')
-    return not before or before[-1] in ".;:!?"
+    """True when ``pos`` starts the text or follows sentence-ending punctuation (and spaces).
+
+    Reads back from ``pos`` (``text[:pos].rstrip().rstrip('"”’)]')``'s last character,
+    without copying the text before it).
+    """
+    while pos and text[pos - 1].isspace():
+        pos -= 1
+    while pos and text[pos - 1] in '"”’)]':
+        pos -= 1
+    return not pos or text[pos - 1] in ".;:!?"
 
 
 def _is_prefix(caption: str, m: re.Match[str]) -> bool:
@@ -111,7 +128,7 @@ def _chain(caption: str, markers: list[re.Match[str]]) -> list[tuple[int, int, s
     """
     chain: list[tuple[int, int, str]] = []
     covered: set[Key] = set()
-    prev: list[Key] = []
+    prev: tuple[Key, ...] = ()
     upper = True
     for m in markers:
         label = _marker_label(m)
@@ -132,6 +149,8 @@ def _chain(caption: str, markers: list[re.Match[str]]) -> list[tuple[int, int, s
 
 
 def _panels(caption: str, chain: list[tuple[int, int, str]], panel_case: bool = True) -> list[SubCaption]:
+    if len(chain) < 2:  # one panel is no split
+        return []
     out: list[SubCaption] = []
     for i, (_, end, name) in enumerate(chain):
         stop = chain[i + 1][0] if i + 1 < len(chain) else len(caption)
@@ -140,6 +159,28 @@ def _panels(caption: str, chain: list[tuple[int, int, str]], panel_case: bool = 
             return []
         out.append(SubCaption(panel=name if panel_case else name.lower(), text=text))
     return out if len(out) >= 2 else []
+
+
+def _sentence_starts(caption: str) -> list[int]:
+    """Where a sentence-start marker may begin: the caption's start, and after a stop and a space."""
+    return [0, *(m.end() for m in _AFTER_STOP.finditer(caption))]
+
+
+def _at_sentence_starts(pattern: re.Pattern[str], caption: str, starts: list[int]) -> list[re.Match[str]]:
+    """``pattern.finditer(caption)`` for a marker that starts with ``(?:^|(?<=[.;!?]\\s))``.
+
+    Such a marker can only begin at one of ``starts`` (:func:`_sentence_starts`), so it is
+    tried there alone (``match`` at a position still sees the lookbehind), skipping starts
+    inside the previous match as ``finditer`` does: the same matches, without running the
+    lookbehind at every character (a third of the parse's panel time).
+    """
+    found: list[re.Match[str]] = []
+    end = 0
+    for pos in starts:
+        if pos >= end and (m := pattern.match(caption, pos)) is not None:
+            found.append(m)
+            end = m.end()
+    return found
 
 
 def split_subcaptions(caption: str) -> list[SubCaption]:
@@ -153,22 +194,43 @@ def split_subcaptions(caption: str) -> list[SubCaption]:
     panels = _panels(caption, _chain(caption, paren))
     if panels:
         return panels
-    panels = _panels(caption, _chain(caption, list(_LETTER_MARKER.finditer(caption))))
+    starts = _sentence_starts(caption)
+    panels = _panels(caption, _chain(caption, _at_sentence_starts(_LETTER_MARKER, caption, starts)))
     if panels:
         return panels
-    return _position_panels(caption)
+    return _position_panels(caption, starts)
 
 
-def _position_panels(caption: str) -> list[SubCaption]:
+def _position_panels(caption: str, starts: list[int]) -> list[SubCaption]:
     chain: list[tuple[int, int, str]] = []
     seen: set[str] = set()
-    for m in _WORD_MARKER.finditer(caption):
+    for m in _at_sentence_starts(_WORD_MARKER, caption, starts):
         name = normalize_space(m.group("lab") or m.group("plab")).lower()
         if name in seen:
             return []
         seen.add(name)
         chain.append((m.start(), m.end(), name))
     return _panels(caption, chain, panel_case=False)
+
+
+# --- the label's copy at the start of a caption ---------------------------------------------
+
+# What may follow a label repeated at the start of a caption: "Figure 1. ", "Figure 1: ", "Fig. 2 | ".
+_AFTER_LABEL = re.compile(r"\s*[.:|—–]\s+|\s*[.:|]?$")
+
+
+def strip_label_copy(text: str, label: str) -> str:
+    """``text`` without a leading copy of ``label`` ("Figure 1. Cells" -> "Cells").
+
+    Some publishers repeat the label inside ``<caption>``; the label has its own field
+    (and ``include_label`` puts it back once). Only a copy followed by punctuation counts,
+    so prose such as "Figure 1 shows the map" keeps its subject.
+    """
+    core = label.rstrip(" .:|—–")
+    if not core or not text.startswith(core):
+        return text
+    after = _AFTER_LABEL.match(text, len(core))
+    return text[after.end() :] if after is not None else text
 
 
 # --- how often panels are split -------------------------------------------------------------
@@ -203,7 +265,7 @@ def mentions_panels(caption: str) -> bool:
     for m in _PAREN_MARKER.finditer(caption):
         parsed = _label_set(_marker_label(m))
         letters.update(str(key[0]) for key in (parsed[0] if parsed else ()))
-    for m in _LETTER_MARKER.finditer(caption):
+    for m in _at_sentence_starts(_LETTER_MARKER, caption, _sentence_starts(caption)):
         letters.add(str(_label_key(m.group("lab"))[0]))
     return len(letters) >= 2 or len(_PANEL_WORDS.findall(caption)) >= 2
 

@@ -108,6 +108,15 @@ class SubCaption:
 
 
 @dataclass(slots=True)
+class CaptionTranslation:
+    """The caption of the same figure in another language (SciELO's bilingual fig-groups)."""
+
+    lang: str  # the fig's xml:lang ("pt"), or the language it inherits; "" when none is known
+    label: str  # "Figura 1"
+    text: str
+
+
+@dataclass(slots=True)
 class Figure:
     """One ``<fig>`` (or one graphic of a multi-graphic fig) found in the JATS."""
 
@@ -117,6 +126,7 @@ class Figure:
     caption: str = ""  # full caption text: title then paragraphs, normalised
     caption_title: str = ""
     group_caption: str = ""  # caption of the enclosing <fig-group>, if any
+    caption_translations: list[CaptionTranslation] = field(default_factory=list)
     graphic: str = ""  # xlink:href as written (often without an extension)
     alternatives: tuple[str, ...] = ()  # other hrefs of the same image (<alternatives>)
     location: str = "body"  # body | floats | back | sub-article
@@ -161,6 +171,7 @@ class Sample:
     caption_title: str = ""
     group_caption: str = ""
     subcaptions: list[dict[str, str]] = field(default_factory=list)
+    caption_translations: list[dict[str, str]] = field(default_factory=list)
     mentions: list[str] = field(default_factory=list)
     graphic: str = ""
     fig_location: str = ""

@@ -1,4 +1,7 @@
-"""The build report: ``report/stats.json`` and ``report/report.html`` of a finished build.
+"""The build report's statistics (``report/stats.json``) of a finished build.
+
+The statistics know no page: ``pmc15m.report_html`` draws the page from them and writes both
+files (``write_report``), ``pmc15m.report_plots`` the plots; neither is imported here.
 
 Computed after the manifest, from what was actually written (the shard Parquet files and
 ``rejects/``), so the report describes the dataset a user downloads, not what the pipeline
@@ -19,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +34,6 @@ from pmc15m import fs
 from pmc15m.index import read_tombstones
 from pmc15m.record import is_article_key
 from pmc15m.splits import SPLITS
-
-log = logging.getLogger(__name__)
 
 REPORT_DIR = "report"
 STATS_FILE = "stats.json"
@@ -292,22 +291,3 @@ def build_stats(acc: Collected, manifest: dict[str, Any]) -> dict[str, Any]:
         "gallery": [item.key for item in gallery_items(acc)],
         "definitions": DEFINITIONS,
     }
-
-
-def write_report(output: str, manifest: dict[str, Any] | None = None) -> str:
-    """Write ``report/stats.json`` and ``report/report.html``; return the HTML path."""
-    from pmc15m.manifest import read_manifest
-    from pmc15m.report_html import render_html
-
-    manifest = manifest if manifest is not None else read_manifest(output)
-    acc = collect(output)
-    stats = build_stats(acc, manifest)
-    html = render_html(stats, acc, gallery_items(acc))
-    directory = fs.join(output, REPORT_DIR)
-    fs.makedirs(directory)
-    text = json.dumps(stats, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    fs.write_bytes(fs.join(directory, STATS_FILE), text.encode("utf-8"))
-    path = fs.join(directory, HTML_FILE)
-    fs.write_bytes(path, html.encode("utf-8"))
-    log.info("wrote report %s (%d samples)", path, stats["samples"])
-    return path

@@ -1,8 +1,12 @@
-"""The report page: one self-contained HTML file (plots and gallery thumbnails inlined).
+"""The report page: one self-contained HTML file (plots and gallery thumbnails inlined),
+and ``write_report``, which writes it beside the statistics it shows.
 
 Self-contained so it survives being copied off a bucket, attached to an issue or opened
 offline; every text from the data is HTML-escaped (captions come from publishers' XML).
 Thumbnails are read from the shard tars in memory, never extracted to disk.
+
+May import: the statistics (``pmc15m.report``), the plots (``pmc15m.report_plots``), the
+manifest and the file-system layer; nothing imports this module back but the commands.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
+import logging
 import tarfile
 from collections import defaultdict
 from typing import Any
@@ -17,7 +23,20 @@ from typing import Any
 from PIL import Image
 
 from pmc15m import fs
-from pmc15m.report import TEXT_CONTEXT, Collected, GalleryItem
+from pmc15m.manifest import read_manifest
+from pmc15m.report import (
+    HTML_FILE,
+    REPORT_DIR,
+    STATS_FILE,
+    TEXT_CONTEXT,
+    Collected,
+    GalleryItem,
+    build_stats,
+    collect,
+    gallery_items,
+)
+
+log = logging.getLogger(__name__)
 
 THUMB_SIDE = 256
 THUMB_QUALITY = 80
@@ -149,6 +168,8 @@ def _definitions(stats: dict[str, Any]) -> str:
 
 def render_html(stats: dict[str, Any], acc: Collected, gallery: list[GalleryItem]) -> str:
     """The whole page; the same statistics and shards give the same bytes."""
+    # Here, not at the top: matplotlib takes ~0.8 s to import, and the build pipeline
+    # imports this module when it loads, long before (or without ever) drawing a plot.
     from pmc15m.report_plots import all_plots
 
     title = f"pmc15m build {stats.get('build_id') or ''}".strip()
@@ -164,3 +185,19 @@ def render_html(stats: dict[str, Any], acc: Collected, gallery: list[GalleryItem
         f'<h2 id="definitions">Definitions</h2>{_definitions(stats)}'
         "</main></body></html>\n"
     )
+
+
+def write_report(output: str, manifest: dict[str, Any] | None = None) -> str:
+    """Write ``report/stats.json`` and ``report/report.html``; return the HTML path."""
+    manifest = manifest if manifest is not None else read_manifest(output)
+    acc = collect(output)
+    stats = build_stats(acc, manifest)
+    page = render_html(stats, acc, gallery_items(acc))
+    directory = fs.join(output, REPORT_DIR)
+    fs.makedirs(directory)
+    text = json.dumps(stats, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    fs.write_bytes(fs.join(directory, STATS_FILE), text.encode("utf-8"))
+    path = fs.join(directory, HTML_FILE)
+    fs.write_bytes(path, page.encode("utf-8"))
+    log.info("wrote report %s (%d samples)", path, stats["samples"])
+    return path

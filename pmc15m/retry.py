@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
-from pmc15m.sources.base import ChecksumMismatch, FetchFailed, ObjectMissing
+from pmc15m.sources.errors import ChecksumMismatch, FetchFailed, ObjectMissing
 
 # Kinds of transient failure: each is counted as ``retry_<kind>`` and names the cause of a
 # ``fetch_failed`` rejection.

@@ -29,7 +29,8 @@ from pmc15m.record import (
     Sample,
     make_key,
 )
-from pmc15m.sources.base import ChecksumMismatch, FetchFailed, ObjectMissing, Source
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import ChecksumMismatch, FetchFailed, ObjectMissing
 from pmc15m.splits import assign_split
 
 
@@ -112,6 +113,9 @@ def figure_sample(meta: ArticleMeta, article: ParsedArticle, figure: Figure, con
         caption_title=figure.caption_title,
         group_caption=figure.group_caption,
         subcaptions=[{"panel": s.panel, "text": s.text} for s in figure.subcaptions],
+        caption_translations=[
+            {"lang": t.lang, "label": t.label, "text": t.text} for t in figure.caption_translations
+        ],
         mentions=list(figure.mentions),
         graphic=figure.graphic,
         fig_location=figure.location,

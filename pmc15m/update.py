@@ -29,8 +29,8 @@ import pyarrow.parquet as pq
 
 from pmc15m import compact, dedup, fs, index, index_plan, journal, reasons
 from pmc15m.config import BuildConfig
+from pmc15m.errors import UserError
 from pmc15m.manifest import MANIFEST
-from pmc15m.sources.base import SourceError
 from pmc15m.splits import SPLITS
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ REJECTS_DIR = "rejects"
 SIZES = "sizes.json"
 
 
-class UpdateError(SourceError):
+class UpdateError(UserError):
     """The previous output cannot be updated (not a finished build, no index, other options)."""
 
 

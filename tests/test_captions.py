@@ -7,8 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pmc15m.captions import caption_parts, render_text, split_sentences
-from pmc15m.panels import mentions_panels, split_rate, split_subcaptions
+from pmc15m.captions import caption_parts, render_text
+from pmc15m.mentions import split_sentences
+from pmc15m.panels import (
+    _LETTER_MARKER,
+    _WORD_MARKER,
+    _at_sentence_starts,
+    _sentence_starts,
+    mentions_panels,
+    split_rate,
+    split_subcaptions,
+)
 from pmc15m.texmath import clean_tex
 
 MML = "http://www.w3.org/1998/Math/MathML"
@@ -268,6 +277,22 @@ def test_mentions_panels_and_split_rate():
     assert (stats.figures, stats.with_panels, stats.split, stats.split_any) == (4, 3, 2, 2)
     assert stats.rate == pytest.approx(2 / 3)
     assert split_rate([]).rate == 0.0
+
+
+_CAPTION_PIECES = st.sampled_from(
+    ["A.", "B,", "C:", "a)", "A–C.", "D2.", "Left:", "(right)", "Top panel:", "bottom left:", "cells", "(B)",
+     "x.", "y!", "z?", "w;", "  ", "\n", "Stop.", "RIGHT:", "upper-left:", "A-", "b."]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_CAPTION_PIECES, max_size=14).map(" ".join))
+def test_sentence_start_markers_are_found_as_a_full_scan_finds_them(caption: str):
+    """Markers tried only where a sentence may start match exactly what ``finditer`` finds."""
+    starts = _sentence_starts(caption)
+    for pattern in (_LETTER_MARKER, _WORD_MARKER):
+        fast = [(m.span(), m.groupdict()) for m in _at_sentence_starts(pattern, caption, starts)]
+        assert fast == [(m.span(), m.groupdict()) for m in pattern.finditer(caption)]
 
 
 # --- property: inline markup never loses or glues words -------------------------------------

@@ -70,6 +70,7 @@ def test_bad_inventory_date(capsys, tiny_corpus, tmp_path):
     ("argv", "message"),
     [
         (["--shard_size", "0"], "positive integer"),
+        (["--decode_memory_mb", "0"], "argument --decode_memory_mb: must be a positive integer, got 0"),
         (["--test_fraction", "1.5"], "[0, 1)"),
         (["--validation_fraction", "0.5", "--test_fraction", "0.6"], "room for train"),
         (["--direct_num_wokers", "2"], "unknown option"),

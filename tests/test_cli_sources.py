@@ -12,7 +12,7 @@ import pytest
 from cli_support import refused
 
 from pipelines.cli import main
-from pmc15m.sources.base import INVENTORY_PREFIX
+from pmc15m.inventory import INVENTORY_PREFIX
 from pmc15m.sources.legacy import FILE_LIST
 
 REPORT = "2026-01-01T00-00Z"

@@ -22,12 +22,13 @@ from pmc15m import reasons
 from pmc15m.corpus.features import FEATURES
 from pmc15m.corpus.generator import GROUND_TRUTH, generate_corpus, main
 from pmc15m.corpus.imagefiles import KINDS
-from pmc15m.inventory import parse_inventory_part
-from pmc15m.metadata import parse_metadata, resolve_graphic
-from pmc15m.sources.base import INVENTORY_PREFIX, parse_object_url
+from pmc15m.corpus.model import ArticlePlan, FigurePlan, GroupPlan, Translation
+from pmc15m.inventory import INVENTORY_PREFIX, parse_inventory_part
+from pmc15m.metadata import parse_metadata, parse_object_url, resolve_graphic
 from pmc15m.sources.local import LocalSource
 
 XLINK = "{http://www.w3.org/1999/xlink}href"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 METADATA_FIELDS = (
     "pmcid", "version", "pmid", "doi", "title", "citation", "is_pmc_openaccess", "is_manuscript",
     "is_historical_ocr", "is_retracted", "license_code", "xml_url", "pdf_url", "media_urls", "text_url",
@@ -231,12 +232,23 @@ def test_xml_is_well_formed_except_planted_and_captions_match(corpus) -> None:
 
 
 def check_captions(doc: etree._Element, figures: list[dict[str, Any]]) -> None:
-    """Each figure's marker is in its own <fig>'s caption, found by id or auto index."""
+    """Each figure's marker is in its own <fig>'s caption, found by id or auto index.
+
+    A bilingual group's figure is the English ``<fig>`` of the ``<fig-group>`` carrying its
+    id; the image is the group's, outside every fig.
+    """
     figs = list(doc.iter("fig"))
+    groups = {g.get("id"): g for g in doc.iter("fig-group")}
     for fig in figures:
+        holder = None
         if fig["fig_id"].startswith("fig-auto-"):
             element = figs[int(fig["fig_id"].rsplit("-", 1)[1]) - 1]
             assert element.get("id") is None
+        elif "bilingual_group" in fig["tags"]:
+            holder = groups[fig["fig_id"]]
+            (element,) = holder.findall(f"fig[@{XML_LANG}='en']")
+            assert not [f for f in figs if f.get("id") == fig["fig_id"]]
+            assert not list(element.iter("graphic"))
         else:
             (element,) = [f for f in figs if f.get("id") == fig["fig_id"]]
         caption = element.find("caption")
@@ -246,7 +258,7 @@ def check_captions(doc: etree._Element, figures: list[dict[str, Any]]) -> None:
             assert element.getprevious().find("caption") is not None
             continue
         assert fig["caption_marker"] in "".join(caption.itertext())
-        hrefs = [g.get(XLINK) for g in element.iter("graphic")]
+        hrefs = [g.get(XLINK) for g in (element if holder is None else holder).iter("graphic")]
         assert (fig["graphic"] in hrefs) if fig["graphic"] else not hrefs
 
 
@@ -327,3 +339,17 @@ def test_bad_arguments_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="figure_scale"):
         generate_corpus(tmp_path / "d", figure_scale=0.1)
     assert main(["--output", str(tmp_path / "e"), "--articles", "2", "--figure-scale", "20"]) == 2
+
+
+def test_a_translation_fig_takes_a_fig_auto_number() -> None:
+    """The parser numbers every <fig>; a bilingual group writes its translation first."""
+    english, plain = (
+        FigurePlan("G1", "Figure 1", "<p>x</p>", "m1"),
+        FigurePlan(None, "Figure 2", "<p>y</p>", "m2"),
+    )
+    group = GroupPlan("G1", "", "", figures=[english], translations=[Translation("pt", "<p>z</p>", "m3")])
+    plan = ArticlePlan("PMC1", 1, "processed", "normal", 1, "", "", "", "generic", 2020, "CC BY")
+    plan.sections = [("Results", [group, plain])]
+    plan.number_figures()
+    assert (english.auto_index, plain.key_id) == (2, "fig-auto-3")
+    assert list(plan.translations()) == group.translations

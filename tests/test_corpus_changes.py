@@ -21,9 +21,10 @@ from pmc15m import inventory
 from pmc15m.corpus.changes import Changes
 from pmc15m.corpus.edits import change_in_place, newest_report, next_report_date
 from pmc15m.corpus.generator import GROUND_TRUTH, generate_corpus
-from pmc15m.sources.base import INVENTORY_PREFIX, SourceError
+from pmc15m.inventory import INVENTORY_PREFIX
+from pmc15m.sources.errors import SourceError
 
-ARGS = ("--seed", "3", "--articles", "20")  # as tests/test_update.py's corpus
+ARGS = ("--seed", "3", "--articles", "20")  # a corpus of 20 articles, like small_corpus
 
 
 def tree(root: Path) -> dict[str, str]:

@@ -36,9 +36,11 @@ from pipelines.cli import main
 from pipelines.fetch import Batch, PooledSourceDoFn
 from pipelines.local_runner import LocalRunner
 from pmc15m.inflight import InFlight
+from pmc15m.inventory import BUCKET
 from pmc15m.metadata import parse_metadata
 from pmc15m.retry import FetchStats, Retrier, RetryBudget, RetryPolicy, TransientError
-from pmc15m.sources.base import BUCKET, ChecksumMismatch, FetchFailed, ObjectMissing, open_source
+from pmc15m.sources.errors import ChecksumMismatch, FetchFailed, ObjectMissing
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 
 FAST = dict(backoff=0.001, max_backoff=0.005, read_timeout=0.4, connect_timeout=0.4)

@@ -163,9 +163,9 @@ def test_overwrite_on_s3_replaces_only_build_parts(s3, small_corpus, capsys):
     fs.write_bytes(fs.join(out, "train", "00099.tar"), b"stale")
     fs.write_bytes(fs.join(out, "notes.txt"), b"keep me")
     from pipelines.cli_build import prepare_output
-    from pmc15m.sources.base import SourceError
+    from pmc15m.errors import UserError
 
-    with pytest.raises(SourceError, match="--overwrite"):
+    with pytest.raises(UserError, match="--overwrite"):
         prepare_output(out, overwrite=False)
     prepare_output(out, overwrite=True)
     assert fs.walk(out) == ["notes.txt"]

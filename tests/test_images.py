@@ -346,7 +346,13 @@ def test_webp_output_and_quality(files: dict[str, bytes]) -> None:
 
 
 def test_bad_config_is_an_error_not_a_rejection(files: dict[str, bytes]) -> None:
-    for bad in (ImageConfig(resize_mode="widest"), ImageConfig(output_format="png"), ImageConfig(max_side=0)):
+    bad_configs = (
+        ImageConfig(resize_mode="widest"),
+        ImageConfig(output_format="png"),
+        ImageConfig(max_side=0),
+        ImageConfig(decode_memory_mb=0),
+    )
+    for bad in bad_configs:
         with pytest.raises(ValueError):
             process_image(files["jpeg"], bad)
 

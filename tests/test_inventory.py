@@ -7,8 +7,15 @@ import json
 
 import pytest
 
-from pmc15m.inventory import choose_report, parse_article_key, parse_inventory_part, parse_manifest
-from pmc15m.sources.base import INVENTORY_PREFIX, ObjectMissing, SourceError, parse_object_url
+from pmc15m.inventory import (
+    INVENTORY_PREFIX,
+    choose_report,
+    parse_article_key,
+    parse_inventory_part,
+    parse_manifest,
+)
+from pmc15m.metadata import parse_object_url
+from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.local import LocalSource
 
 

@@ -394,3 +394,77 @@ def test_namespace_stripping_by_declared_uris_equals_the_full_walk(name: str):
     strip_namespaces(full)
     assert etree.tostring(fast) == etree.tostring(full)
     assert not any(el.tag.startswith("{") for el in fast.iter(etree.Element))
+
+
+# --- DOCTYPE and named entities ------------------------------------------------------------------
+
+PMC_DOCTYPE = (
+    b'<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.3 '
+    b'20210610//EN" "JATS-archivearticle1-3.dtd">'
+)
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*>")
+# Characters of the real captions written back as the named entities publishers use for them.
+_AS_ENTITIES = {
+    "\u2014": "mdash", "\u2013": "ndash", "\u00a0": "nbsp", "\u00b5": "micro", "\u03bc": "mu",
+    "\u03b1": "alpha", "\u03b2": "beta", "\u03b3": "ggr", "\u0393": "Gamma", "\u00b1": "plusmn",
+    "\u00d7": "times", "\u00b0": "deg", "\u2264": "le", "\u2265": "ge", "\u2032": "prime",
+    "\u2212": "minus", "\u2019": "rsquo", "\u201c": "ldquo", "\u201d": "rdquo", "\u00e9": "eacute",
+    "\u2062": "InvisibleTimes", "\u2061": "ApplyFunction",
+}  # fmt: skip
+
+
+_CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+
+
+def _as_named(match: re.Match[str]) -> str:
+    """A character reference (PMC writes ``&#x02013;``) as its named entity, when it has one here."""
+    ref = match.group(1)
+    char = chr(int(ref[1:], 16) if ref.startswith("x") else int(ref))
+    return f"&{_AS_ENTITIES[char]};" if char in _AS_ENTITIES else match.group(0)
+
+
+def _captions(art: ParsedArticle) -> list[tuple[str, str, str, str]]:
+    return [(f.fig_key, f.label, f.caption, f.graphic) for f in art.figures]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_doctype_line_changes_nothing(name: str):
+    """Without a DOCTYPE, or with PMC's current one, every real article parses the same."""
+    data = (JATS_DIR / name).read_bytes()
+    assert _DOCTYPE.search(data), "every real file declares its DTD"
+    expected = _captions(parsed(name))
+    assert _captions(parse_article(_DOCTYPE.sub(b"", data, count=1))) == expected
+    assert _captions(parse_article(_DOCTYPE.sub(PMC_DOCTYPE, data, count=1))) == expected
+
+
+def _with_named_entities(text: str) -> str:
+    """The article's text with the characters of ``_AS_ENTITIES`` written as named entities."""
+    assert "<![CDATA[" not in text  # the rewrite would change CDATA text
+    return _CHAR_REF.sub(_as_named, text.translate({ord(c): f"&{n};" for c, n in _AS_ENTITIES.items()}))
+
+
+def test_the_named_entity_rewrite_reaches_the_captions():
+    captions = [
+        caption
+        for name in FILES
+        for caption in re.findall(
+            r"<caption>.*?</caption>", _with_named_entities((JATS_DIR / name).read_text()), re.S
+        )
+    ]
+    named = [
+        ref for c in captions for ref in re.findall(r"&([A-Za-z]+);", c) if ref not in ("amp", "lt", "gt")
+    ]
+    assert len(named) > 500 and {"ndash", "mu", "alpha", "plusmn", "InvisibleTimes"} <= set(named)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_named_entities_read_like_the_characters(name: str):
+    """Real text rewritten with named entities (as publishers write it) parses identically."""
+    text = (JATS_DIR / name).read_text(encoding="utf-8")
+    body = text[text.index("<article") :]
+    named = _with_named_entities(body)
+    assert named != body
+    prolog = text[: text.index("<article")]
+    for doctype in (prolog, re.sub(r"<!DOCTYPE[^>\[]*>", "", prolog)):
+        data = (doctype + named).encode("utf-8")
+        assert _captions(parse_article(data)) == _captions(parsed(name)), doctype[:40]

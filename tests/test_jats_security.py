@@ -176,8 +176,22 @@ def test_html_named_entities_are_repaired_not_fatal():
     assert fig.caption == "A B—C & D…"
 
 
-def test_unknown_named_entity_is_refused():
-    refused(GOOD.replace("Fine caption.", "A &notAnEntity; B").encode())
+def test_unknown_named_entity_stays_visible_and_is_never_resolved():
+    """Documented choice (pmc15m.jats_xml): a name outside the built-in table is kept as
+    literal text, neither refused (the article's other figures survive) nor dropped."""
+    (fig,) = parse_article(GOOD.replace("Fine caption.", "A &notAnEntity; B").encode()).figures
+    assert fig.caption == "A &notAnEntity; B"
+
+
+def test_undeclared_entity_with_a_remote_dtd_is_neither_fetched_nor_resolved(dtd_server):
+    """The DTD the server offers would define ``&xxe;``; it is never read, the name stays text."""
+    url, hits = dtd_server
+    data = (
+        '<?xml version="1.0"?><!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving '
+        f'and Interchange DTD v1.2 20190208//EN" "{url}"><article {XLINK}>{BODY}</article>'
+    ).encode()
+    assert [f.caption for f in parse_article(data).figures] == ["Secret: &xxe;"]
+    assert hits == []
 
 
 def test_deep_nesting_is_refused_quickly():
@@ -266,3 +280,10 @@ def test_recover_mode_would_mispair_so_strict_parsing_refuses(broken: str):
     recovered = [(f.fig_id, f.caption, f.graphic) for f in find_figures(root)]
     assert recovered != _INTENDED  # a lost graphic or a truncated caption that looks real
     assert "malformed" in refused(broken.encode()).detail
+
+
+@pytest.mark.parametrize("opener", [b"<!--", b"<![CDATA[", b"&aaaaaaaa"])
+def test_entity_pass_stays_linear_on_unclosed_spans(opener: bytes):
+    """The named-entity pass runs before the parser: megabytes of unclosed comment or CDATA
+    openers (or of name characters) after a named reference must not make it quadratic."""
+    refused(b"<article><p>&mdash;" + opener * 400_000)

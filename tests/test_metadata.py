@@ -8,7 +8,14 @@ import pytest
 
 from pmc15m import reasons
 from pmc15m.config import LICENSE_PRESETS, BuildConfig
-from pmc15m.metadata import MetadataError, gate_article, parse_metadata, resolve_graphic
+from pmc15m.metadata import (
+    MetadataError,
+    gate_article,
+    href_filename,
+    parse_metadata,
+    rendition_rank,
+    resolve_graphic,
+)
 from pmc15m.record import MediaRef
 
 BASE = "s3://pmc-oa-opendata/PMC10009416.1/"
@@ -87,3 +94,53 @@ def test_resolve_graphic_handles_missing_extensions_and_preferences():
     assert resolve_graphic("fig3.gif", media).filename == "fig3.gif"
     assert resolve_graphic("s1", media) is None  # supplementary files are not images
     assert resolve_graphic("nothing", media) is None
+
+
+SCIELO_MEDIA = tuple(
+    MediaRef(key=f"P/{name}", md5="")
+    for name in ("93646b0c8e1a.jpg", "fig 2.png", "gf3.tif", "f1.jpg", "pdf-only.pdf", "x.jpg?v=2")
+)
+
+
+@pytest.mark.parametrize(
+    ("href", "filename"),
+    [
+        ("https://minio.scielo.br/documentstore/1678-4685/xWz/93646b0c8e1a.jpg", "93646b0c8e1a.jpg"),
+        ("http://host/a/93646B0C8E1A.JPG?width=600&v=3#top", "93646b0c8e1a.jpg"),
+        ("//cdn.example.org/img/93646b0c8e1a.jpg", "93646b0c8e1a.jpg"),  # scheme-relative
+        ("https://host/a/fig%202.png", "fig 2.png"),  # percent-escapes decoded
+        ("https://host/a/gf3", "gf3.tif"),  # extension-less, as PMC hrefs: by stem
+        ("HTTPS://host/f1.jpeg?x=1", "f1.jpg"),  # named format absent: same stem
+        ("figs/f1.jpg", "f1.jpg"),  # relative paths: the last segment, as before
+        ("figs/sub/f1", "f1.jpg"),
+        ("x.jpg?v=2", "x.jpg?v=2"),  # a relative name is used as written, "?" and all
+    ],
+)
+def test_resolve_graphic_reads_urls_and_paths_by_their_file_name(href: str, filename: str):
+    found = resolve_graphic(href, SCIELO_MEDIA)
+    assert found is not None and found.filename == filename
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "",
+        "https://host/dir/",
+        "https://host",
+        "https://host/a/missing.jpg?f1.jpg",
+        "data:image/png;base64,AAAA",
+    ],
+)
+def test_resolve_graphic_finds_nothing_for_urls_naming_no_file(href: str):
+    assert resolve_graphic(href, SCIELO_MEDIA) is None
+
+
+def test_href_filename_and_rendition_rank():
+    assert href_filename("https://h/p/a.b.jpg?q=1#f") == "a.b.jpg"
+    assert href_filename("figs/f1") == "f1"
+    ranks = {
+        h: rendition_rank(h) for h in ("f1.jpg", "f1", "pone.0046493.g001", "f1.TIF", "https://h/f1.png?x")
+    }
+    assert set(ranks.values()) == {0}
+    ranks = {h: rendition_rank(h) for h in ("f1.pdf", "f1.EPS", "https://h/f1.svg?x", "f1.docx", "m.mov")}
+    assert set(ranks.values()) == {1}

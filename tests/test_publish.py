@@ -163,6 +163,9 @@ def test_card_metadata_points_at_the_tars_and_lists_licenses(small_build):
     assert meta["pmc15m"]["licenses"] == dict(sorted(licenses.items()))
     splits = [s for s in SPLITS if manifest["splits"][s]["shards"]]
     assert meta["configs"][0]["data_files"] == [{"split": s, "path": f"{s}/*.tar"} for s in splits]
+    info = meta["dataset_info"]  # the features load_dataset uses instead of guessing them
+    assert info["config_name"] == meta["configs"][0]["config_name"]
+    assert [f["name"] for f in info["features"]] == ["jpg", "json", "txt", "__key__", "__url__"]
     assert "zero-shot-image-classification" in meta["task_categories"]
     assert meta["size_categories"] == ["n<1K"]
     for phrase in ("National Library of Medicine", "registry.opendata.aws/ncbi-pmc", "not endorsed by NLM"):
@@ -201,7 +204,8 @@ def test_the_card_loads_only_non_empty_tars_of_a_split_an_update_emptied_a_shard
     """``datasets`` infers the features from a split's first tar and fails on an empty one."""
     from pmc15m.card import card_metadata
 
-    manifest = read_manifest(str(small_build))
+    splits = {"train": {"samples": 3, "shards": 2}, "test": {"samples": 2, "shards": 1}}
+    manifest = {**read_manifest(str(small_build)), "splits": splits}  # whatever the corpus drew
     sizes = {"train": {"00000.tar": 0, "00001.tar": 3}, "test": {"00000.tar": 2}}
     files = card_metadata(manifest, {"CC BY": 5}, "x", sizes)["configs"][0]["data_files"]
     by_split = {entry["split"]: entry["path"] for entry in files}

@@ -14,6 +14,7 @@ import webdataset as wds
 from braceexpand import braceexpand
 from PIL import Image
 
+from pmc15m.card_features import sample_features
 from pmc15m.manifest import read_manifest
 from pmc15m.publish import prepare
 from pmc15m.schema import sample_schema
@@ -63,13 +64,33 @@ def test_a_fresh_build_loads_with_datasets_as_it_is(small_build, tmp_path):
     manifest = read_manifest(str(small_build))
     loaded = datasets.load_dataset(str(small_build), cache_dir=str(tmp_path / "cache"))
     assert sorted(loaded) == sorted(s for s in SPLITS if manifest["splits"][s]["shards"])
+    declared = datasets.Features._from_yaml_list(sample_features(manifest))  # the card's
     for split, dataset in loaded.items():
-        assert isinstance(dataset.features["jpg"], datasets.Image)
+        assert dataset.features == declared and isinstance(dataset.features["jpg"], datasets.Image)
         assert dataset.num_rows == manifest["splits"][split]["samples"]
         assert sorted(dataset["__key__"]) == sorted(_keys(small_build, split))
     row = loaded["train"][0]
     assert row["jpg"].size == (row["json"]["width"], row["json"]["height"])
     assert row["txt"] == row["json"]["caption"]
+
+
+def test_datasets_json_column_holds_the_parquet_rows(small_build, tmp_path):
+    """Through the declared features the tars' ``json`` column is the Parquet beside them,
+    value for value: the lists a split's first samples leave empty (a bilingual figure's
+    ``caption_translations``, ``mentions``, ``subcaptions``) and the nullable numbers included."""
+    import datasets
+
+    loaded = datasets.load_dataset(str(small_build), cache_dir=str(tmp_path / "cache"))
+    parquet = {
+        r["key"]: r
+        for s in SPLITS
+        for p in (small_build / s).glob("*.parquet")
+        for r in pq.read_table(p).to_pylist()
+    }
+    rows = {r["__key__"]: r["json"] for d in loaded.values() for r in d.select_columns(["__key__", "json"])}
+    assert rows == parquet
+    for name in ("caption_translations", "mentions", "subcaptions"):
+        assert any(r[name] for r in rows.values()), f"the small corpus must hold a non-empty {name}"
 
 
 def test_publish_keeps_the_loading_contract_of_the_build_card(small_build, tmp_path):

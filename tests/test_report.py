@@ -17,7 +17,8 @@ from PIL import Image
 
 from pipelines.cli import main
 from pmc15m.manifest import read_manifest
-from pmc15m.report import GALLERY_SIZE, IntHistogram, write_report
+from pmc15m.report import GALLERY_SIZE, IntHistogram
+from pmc15m.report_html import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -80,6 +80,9 @@ def test_declared_types() -> None:
     assert s.field("mentions").type == pa.list_(pa.string())
     panel = pa.struct([("panel", pa.string()), ("text", pa.string())])
     assert s.field("subcaptions").type == pa.list_(panel)
+    translation = pa.struct([("lang", pa.string()), ("label", pa.string()), ("text", pa.string())])
+    assert s.field("caption_translations").type == pa.list_(translation)
+    assert not s.field("caption_translations").nullable
     assert s.field("caption").metadata[b"description"]
     assert reject_schema().equals(s)  # same columns and types; only descriptions differ
     assert sample_schema() is s  # cached
@@ -110,6 +113,7 @@ def _row(**changes: object) -> dict[str, object]:
         version=1,
         caption="A caption",
         subcaptions=[{"panel": "A", "text": "left"}],
+        caption_translations=[{"lang": "pt", "label": "Figura 1", "text": "Uma legenda"}],
         mentions=["see Fig. 1"],
         year=2020,
     ).row()
@@ -148,6 +152,8 @@ def test_rows_to_table_rejects_missing_column() -> None:
         ("subcaptions", [{"panel": "A", "text": "x", "extra": "y"}]),  # Arrow would drop "extra"
         ("subcaptions", [{"panel": "A", "text": 1}]),
         ("subcaptions", ["A"]),
+        ("caption_translations", [{"lang": "pt", "label": "Figura 1", "text": 7}]),
+        ("caption_translations", [{"lang": "pt", "label": "Figura 1", "text": "x", "extra": "y"}]),
         ("caption", None),  # non-nullable
         ("mentions", None),
     ],

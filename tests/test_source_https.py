@@ -10,10 +10,11 @@ import pytest
 from faultserver import FaultServer, assert_same_shards, load_tree  # tests/ is on sys.path
 
 from pipelines.cli import main
-from pmc15m.inventory import manifest_key
+from pmc15m.inventory import BUCKET, manifest_key
 from pmc15m.manifest import read_manifest
-from pmc15m.sources.base import BUCKET, ObjectMissing, SourceError, open_source
+from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.https import HttpsSource, parse_list_page
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.remote import check_key, etag_md5
 

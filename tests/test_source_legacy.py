@@ -24,8 +24,9 @@ from pmc15m.config import BuildConfig
 from pmc15m.manifest import read_manifest
 from pmc15m.metadata import parse_metadata
 from pmc15m.sources import legacy
-from pmc15m.sources.base import ObjectMissing, open_source
+from pmc15m.sources.errors import ObjectMissing
 from pmc15m.sources.legacy import UNKNOWN_VERSION, LegacySource, LegacyVersion
+from pmc15m.sources.open import open_source
 from pmc15m.sources.package import member_problem, read_package
 from pmc15m.stages import read_metadata
 

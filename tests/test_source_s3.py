@@ -12,8 +12,10 @@ import pytest
 from faultserver import assert_same_shards, load_tree  # tests/ is on sys.path
 
 from pipelines.cli import main
+from pmc15m.inventory import BUCKET
 from pmc15m.manifest import read_manifest
-from pmc15m.sources.base import BUCKET, ObjectMissing, SourceError, open_source
+from pmc15m.sources.errors import ObjectMissing, SourceError
+from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.s3 import S3Source
 

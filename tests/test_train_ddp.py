@@ -22,11 +22,12 @@ import torch.multiprocessing as mp
 from train_support import COLORS, TINY, color_image, pattern, synthetic_batch, write_shards
 
 from pmc15m.train.checkpoint import load_checkpoint
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.distributed import DistEnv, init_distributed, shutdown
 from pmc15m.train.model import ModelConfig, build_model
 from pmc15m.train.step import make_step_context, train_step
 from pmc15m.train.tokenize import train_wordpiece
-from pmc15m.train.train import TrainConfig, train
+from pmc15m.train.train import train
 
 GLOBAL_BATCH, STEPS, VOCAB = 16, 2, 100
 

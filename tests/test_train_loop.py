@@ -18,10 +18,11 @@ from train_support import (
 )
 
 from pmc15m.train.checkpoint import list_checkpoints, load_checkpoint
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.evaluate import evaluate_retrieval
 from pmc15m.train.export import load_trained
 from pmc15m.train.model import ModelConfig
-from pmc15m.train.train import TrainConfig, TrainError, train
+from pmc15m.train.train import TrainError, train
 
 
 @pytest.fixture(scope="module")

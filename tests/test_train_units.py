@@ -13,6 +13,7 @@ from PIL import Image
 from train_support import TINY, one_thread, synthetic_batch
 
 from pmc15m.train.checkpoint import rng_state, set_rng_state
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.distributed import DistEnv
 from pmc15m.train.loss import contrastive_loss
 from pmc15m.train.model import (
@@ -27,7 +28,6 @@ from pmc15m.train.optim import cosine_factor, parameter_groups
 from pmc15m.train.step import make_step_context, train_step
 from pmc15m.train.throughput import ThroughputConfig, flops_per_sample, largest_fitting
 from pmc15m.train.tokenize import encode, padding_saving, train_wordpiece
-from pmc15m.train.train import TrainConfig
 from pmc15m.train.transforms import (
     CLIP_MEAN,
     CLIP_STD,

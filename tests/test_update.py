@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import SMALL_BUILD_ARGS
+from conftest import SMALL_ARTICLES, SMALL_BUILD_ARGS, SMALL_SEED
 from support.readers import reader_views, shard_samples
 
 from pipelines.cli import main
@@ -61,7 +61,7 @@ def updated(small_corpus, small_build, tmp_path_factory) -> tuple[Changes, Path,
     """(changes, state 1 updated to state 2, a clean build of state 2)."""
     root = tmp_path_factory.mktemp("update")
     state2 = root / "state2"
-    changes = derive_state(small_corpus, state2, seed=3, n_articles=20)
+    changes = derive_state(small_corpus, state2, seed=SMALL_SEED, n_articles=SMALL_ARTICLES)
     out = root / "updated"
     shutil.copytree(small_build, out)
     assert main(["build", "--source", str(state2), "--update", str(out), *SMALL_BUILD_ARGS]) == 0

@@ -35,7 +35,7 @@ from pmc15m.corpus.generator import DEFAULT_DATE, GROUND_TRUTH, generate_corpus
 from pmc15m.corpus.inventory_writer import parse_inventory_date
 from pmc15m.corpus.model import ArticlePlan, FigurePlan, GraphicPlan
 from pmc15m.corpus.plan import plan_corpus
-from pmc15m.sources.base import SourceError
+from pmc15m.sources.errors import SourceError
 
 FIGURES_PER_ARTICLE = (1, 8)  # the generator's default (make-corpus has no option for it)
 ADDED_SEED = 99  # plans the added articles; another when it is the corpus's own seed

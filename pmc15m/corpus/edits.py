@@ -23,7 +23,9 @@ from pmc15m.corpus.bucket_writer import md5_hex, object_url
 from pmc15m.corpus.generator import GROUND_TRUTH
 from pmc15m.corpus.imagefiles import KINDS, OK, encode_image, render_figure
 from pmc15m.corpus.inventory_writer import DATE_FORMAT, parse_inventory_date, write_report
-from pmc15m.sources.base import INVENTORY_PREFIX, SourceError, parse_object_url
+from pmc15m.inventory import INVENTORY_PREFIX
+from pmc15m.metadata import parse_object_url
+from pmc15m.sources.errors import SourceError
 
 _PLAIN_KINDS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "TIFF": "tiff_lzw"}  # Pillow format -> kind
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pmc15m.corpus import prose
 from pmc15m.corpus.imagefiles import KINDS
-from pmc15m.corpus.model import FigurePlan, GraphicPlan, GroupPlan, ImageSpec, Item
+from pmc15m.corpus.model import FigurePlan, GraphicPlan, GroupPlan, ImageSpec, Item, Translation
 
 # Extensions the pipeline's href resolver tries for extension-less hrefs; other kinds must
 # carry their extension in the href to be found at all.
@@ -30,6 +30,13 @@ SIZE_CASES: dict[str, tuple[str, int, int]] = {
     "edge_small": ("jpeg", 64, 96),  # exactly the minimum side: kept
     "edge_aspect": ("jpeg", 1000, 100),  # exactly the maximum ratio: kept
 }
+# Portuguese caption titles of the bilingual groups: enough function words that the
+# English-only filter would drop the sample if a parser chose this caption over the English one.
+_PORTUGUESE = (
+    "Distribuição dos casos por região e por ano, com os valores médios de cada grupo.",
+    "Comparação entre os grupos tratados e não tratados ao longo das doze semanas do estudo.",
+    "Imagens representativas das lesões observadas na análise histológica dos tecidos.",
+)
 Chunk = list[Item]
 Builder = Callable[["FigureFactory"], tuple[Chunk, str]]
 
@@ -119,6 +126,27 @@ def _alternatives(f: FigureFactory) -> tuple[Chunk, str]:
     return [fig], "body"
 
 
+def _blank_alternative(f: FigureFactory) -> tuple[Chunk, str]:
+    """SciELO's ``<alternatives>``: an empty href first, then the image as an absolute URL."""
+    fig = f.figure([GraphicPlan(f.spec(), url=True)], tags=("alternatives_blank_url",))
+    fig.alternatives = fig.blank_first = True
+    return [fig], "body"
+
+
+def _bilingual_group(f: FigureFactory) -> tuple[Chunk, str]:
+    """SciELO's bilingual figure: a Portuguese and an English ``<fig>`` around one group image."""
+    scielo = f.rng.random() < 0.7  # else a bare graphic with a relative href
+    english = f.figure([GraphicPlan(f.spec(), url=scielo)], tags=("bilingual_group",))
+    english.alternatives = english.blank_first = scielo
+    marker = f.counters.marker()
+    portuguese = Translation(
+        lang="pt",
+        caption=f"<title>{f.rng.choice(_PORTUGUESE)}</title><p>Amostra {marker} da série.</p>",
+        marker=marker,
+    )
+    return [GroupPlan("", "", "", figures=[english], translations=[portuguese])], "body"
+
+
 def _no_caption(f: FigureFactory) -> tuple[Chunk, str]:
     # Right after a captioned figure: a parser must not hand it its neighbour's caption.
     return [f.figure(tags=("before_no_caption",)), f.figure(caption="none", tags=("no_caption",))], "body"
@@ -127,6 +155,8 @@ def _no_caption(f: FigureFactory) -> tuple[Chunk, str]:
 FEATURES: dict[str, Builder] = {
     "fig_group": _group,
     "alternatives": _alternatives,
+    "alternatives_blank_url": _blank_alternative,
+    "bilingual_group": _bilingual_group,
     "no_caption": _no_caption,
     "two_graphics": lambda f: (
         [f.figure([GraphicPlan(f.spec()), GraphicPlan(f.spec())], tags=("two_graphics",))],
@@ -155,5 +185,10 @@ for _kind in KINDS:
             f.single(f.spec(k, (f.rng.randint(320, 640), f.rng.randint(240, 480))), f"kind:{k}"),
             "body",
         )
+# Features built but kept out of the default corpora (a new feature redraws every corpus:
+# each takes draws from the one random stream). Empty since the card declares its features
+# (pmc15m.card_features), which let SciELO's shapes in; tests/test_jats_scielo_build.py
+# still plants whatever is held back here.
+HELD_BACK: dict[str, Builder] = {}
 # Article-level features, handled by the planner rather than by a builder.
 ARTICLE_FEATURES = ("floats", "extra:table", "extra:formula", "extra:inline", "extra:supplement")

@@ -134,6 +134,15 @@ def _body(rng: random.Random, plan: ArticlePlan) -> str:
 
 
 def _item(rng: random.Random, item: Item) -> str:
+    if isinstance(item, GroupPlan) and item.translations:
+        translations = "".join(
+            f'<fig xml:lang="{t.lang}" position="float" fig-type="figure"><label>{escape(t.label)}</label>'
+            f"<caption>{t.caption}</caption></fig>"
+            for t in item.translations
+        )
+        figures = "".join(_fig(rng, child, shared_image=True) for child in item.figures)
+        images = "".join(_graphics(rng, child) for child in item.figures)
+        return f'<fig-group id="{item.group_id}">{translations}{figures}{images}</fig-group>'
     if isinstance(item, GroupPlan):
         children = "".join(_fig(rng, child) for child in item.figures)
         return (
@@ -143,17 +152,27 @@ def _item(rng: random.Random, item: Item) -> str:
     return _fig(rng, item)
 
 
-def _fig(rng: random.Random, fig: FigurePlan) -> str:
-    id_attr = f' id="{fig.fig_id}"' if fig.fig_id is not None else ""
-    parts = [f'<fig{id_attr} position="float" fig-type="figure">', f"<label>{escape(fig.label)}</label>"]
+def _fig(rng: random.Random, fig: FigurePlan, *, shared_image: bool = False) -> str:
+    """A ``<fig>``; with ``shared_image`` the English fig of a bilingual group: no id, no image."""
+    id_attr = f' id="{fig.fig_id}"' if fig.fig_id is not None and not shared_image else ""
+    lang_attr = ' xml:lang="en"' if shared_image else ""
+    parts = [
+        f'<fig{id_attr}{lang_attr} position="float" fig-type="figure">',
+        f"<label>{escape(fig.label)}</label>",
+    ]
     if fig.caption is not None:
         parts.append(f"<caption>{fig.caption}</caption>")
-    graphics = [_graphic(rng, g) for g in fig.graphics]
-    parts.append(
-        f"<alternatives>{''.join(graphics)}</alternatives>" if fig.alternatives else "".join(graphics)
-    )
+    if not shared_image:
+        parts.append(_graphics(rng, fig))
     parts.append("</fig>")
     return "".join(parts)
+
+
+def _graphics(rng: random.Random, fig: FigurePlan) -> str:
+    graphics = [_graphic(rng, g) for g in fig.graphics]
+    if fig.blank_first:
+        graphics.insert(0, '<graphic xlink:href=""/>')
+    return f"<alternatives>{''.join(graphics)}</alternatives>" if fig.alternatives else "".join(graphics)
 
 
 def _graphic(rng: random.Random, graphic: GraphicPlan, tag: str = "graphic") -> str:

@@ -35,12 +35,14 @@ class GraphicPlan:
     """One ``<graphic>``: its image, and (once named) its href and media file name.
 
     ``present`` False plants a graphic whose file exists nowhere (graphic_not_found);
-    ``show_ext`` writes the extension into the href, as a minority of publishers do.
+    ``show_ext`` writes the extension into the href, as a minority of publishers do;
+    ``url`` writes the href as an absolute URL ending in the file name, as SciELO does.
     """
 
     image: ImageSpec | None
     present: bool = True
     show_ext: bool = False
+    url: bool = False
     href: str = ""
     filename: str | None = None
 
@@ -55,6 +57,7 @@ class FigurePlan:
     marker: str
     graphics: list[GraphicPlan] = field(default_factory=list)
     alternatives: bool = False  # graphics are <alternatives> of one image: one sample
+    blank_first: bool = False  # an <alternatives> that opens with an empty href (SciELO)
     short_caption: bool = False
     auto_index: int = 0  # 1-based position among all <fig> of the article (document order)
     tags: tuple[str, ...] = ()  # the special cases this figure stands for
@@ -72,13 +75,29 @@ class FigurePlan:
 
 
 @dataclass(slots=True)
+class Translation:
+    """A ``<fig xml:lang=...>`` that only translates its group's figure: it is no sample."""
+
+    lang: str
+    caption: str  # inner XML of its <caption>
+    marker: str  # unique like a figure's, so a build can show where this text went
+    label: str = ""
+
+
+@dataclass(slots=True)
 class GroupPlan:
-    """A ``<fig-group>`` with its own label and caption around child figures."""
+    """A ``<fig-group>`` with its own label and caption around child figures.
+
+    With ``translations`` it is a bilingual group as SciELO writes one: the translations'
+    figs, then its one figure (English, no id: the group's id is the sample's), then that
+    figure's graphics at group level, outside every fig; no group label or caption.
+    """
 
     group_id: str
     label: str
     caption: str
     figures: list[FigurePlan]
+    translations: list[Translation] = field(default_factory=list)
 
 
 Item = FigurePlan | GroupPlan
@@ -141,7 +160,20 @@ class ArticlePlan:
             else:
                 yield item
 
+    def translations(self) -> Iterator[Translation]:
+        """Every translation fig of a bilingual group, in document order."""
+        for item in self.items():
+            if isinstance(item, GroupPlan):
+                yield from item.translations
+
     def number_figures(self) -> None:
-        """Set each figure's ``auto_index`` (the parser's ``fig-auto-<n>`` numbering)."""
-        for n, fig in enumerate(self.figures(), start=1):
-            fig.auto_index = n
+        """Set each figure's ``auto_index`` (the parser's ``fig-auto-<n>`` numbering).
+
+        A translation is a ``<fig>`` too, written before its group's figure: it takes a number.
+        """
+        n = 0
+        for item in self.items():
+            n += len(item.translations) if isinstance(item, GroupPlan) else 0
+            for fig in item.figures if isinstance(item, GroupPlan) else [item]:
+                n += 1
+                fig.auto_index = n

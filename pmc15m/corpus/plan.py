@@ -185,7 +185,14 @@ def _name_figures(article: ArticlePlan, naming: Naming) -> None:
     graphic_no = 0
     for fig_no, item in enumerate(article.items(), start=1):
         label = naming.label(fig_no)
-        if isinstance(item, GroupPlan):
+        if isinstance(item, GroupPlan) and item.translations:  # the one figure takes the group's id
+            item.group_id = naming.fig_id(fig_no)
+            for translation in item.translations:
+                translation.label = f"Figura {fig_no}"
+            for child in item.figures:
+                _set_id(child, item.group_id, label)
+                graphic_no = _name_graphics(child, naming, graphic_no)
+        elif isinstance(item, GroupPlan):
             item.group_id, item.label = naming.fig_id(fig_no), label
             for letter, child in zip("ABCDEFGH", item.figures, strict=False):
                 _set_id(child, f"{item.group_id}{letter}", f"{label}{letter}")
@@ -211,6 +218,8 @@ def _name_graphics(fig: FigurePlan, naming: Naming, graphic_no: int) -> int:
         show_ext = graphic.show_ext or fig.alternatives
         graphic.filename = filename if graphic.present else None
         graphic.href = filename if show_ext else stem
+        if graphic.url:  # the file's name is the URL's last path segment
+            graphic.href = f"https://minio.scielo.br/documentstore/{naming.base}/{filename}?download=1"
     return graphic_no
 
 
@@ -244,7 +253,7 @@ def _older_version(article: ArticlePlan, counters: Counters) -> ArticlePlan:
     old.version, old.expected = 1, reasons.SUPERSEDED_VERSION
     newer = datetime.strptime(article.last_modified, "%Y-%m-%dT%H:%M:%S.000Z")
     old.last_modified = (newer - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    for fig in old.figures():  # markers stay unique corpus-wide, across versions too
+    for fig in [*old.figures(), *old.translations()]:  # markers stay unique corpus-wide, across versions too
         if fig.marker and fig.caption is not None:
             fresh = counters.marker()
             fig.caption, fig.marker = fig.caption.replace(fig.marker, fresh), fresh

@@ -1,5 +1,4 @@
-"""Where article versions come from. See ``base.Source`` for the interface."""
-
-from pmc15m.sources.base import Source, SourceError, open_source
-
-__all__ = ["Source", "SourceError", "open_source"]
+"""Where article versions come from: ``base.Source`` (the interface), ``errors`` (why a read
+fails), ``open.open_source`` (the source a ``--source`` string names) and the concrete
+sources. Nothing is re-exported here: importing one submodule loads only what it needs.
+"""

@@ -1,56 +1,24 @@
-"""The small interface every source implements, and the URL that names one.
+"""The small interface every source implements: list article versions, read objects.
 
-A source is named by a string (a directory, ``s3://bucket``, ``https://host``) so that a
-Beam DoFn can carry the string across process boundaries and open its own client in
-``setup``; sources themselves are not pickled.
+Only the interface: the read errors are in ``errors``, the choice of a concrete source by
+its URL in ``open``, the inventory in ``pmc15m.inventory`` and the metadata JSON in
+``pmc15m.metadata``, so each of those can be imported without this module and none
+imports it back.
+
+May import: ``pmc15m.record``, ``pmc15m.inventory``, ``pmc15m.metadata`` and
+``pmc15m.sources.errors``; never a concrete source.
 """
 
 from __future__ import annotations
 
 import abc
 import hashlib
-import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlsplit
 
-from pmc15m.record import ArticleMeta, ArticleVersion, MediaRef
-
-if TYPE_CHECKING:
-    from pmc15m.sources.options import SourceOptions
-
-BUCKET = "pmc-oa-opendata"
-INVENTORY_PREFIX = f"inventory-reports/{BUCKET}/metadata/"
-
-
-class SourceError(Exception):
-    """A source cannot be used at all (bad location, no inventory): a user-facing error."""
-
-
-class ObjectMissing(Exception):
-    """One object cannot be read: counted as a rejection, never fatal to the build.
-
-    Raised as such, the store said the object is not there or not ours to read (404, 403,
-    no such file): permanent, never retried, rejected as ``missing_object``. The two
-    subclasses below are the other ways a read ends without bytes.
-    """
-
-
-class FetchFailed(ObjectMissing):
-    """Transient failures (throttling, 5xx, timeouts, resets) outlasted the retries."""
-
-    def __init__(self, key: str, kind: str, detail: str = "") -> None:
-        super().__init__(detail or f"{kind}: {key}")
-        self.key = key
-        self.kind = kind
-
-
-class ChecksumMismatch(ObjectMissing):
-    """Every read of the object gave bytes that differ from the MD5 the metadata names."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+from pmc15m.inventory import parse_inventory_part
+from pmc15m.metadata import parse_metadata
+from pmc15m.record import ArticleMeta, ArticleVersion
+from pmc15m.sources.errors import ChecksumMismatch
 
 
 class Source(abc.ABC):
@@ -82,8 +50,6 @@ class Source(abc.ABC):
 
     def list_part(self, part: str) -> Iterator[ArticleVersion]:
         """The article versions one listing part names (a legacy mirror lists from a CSV)."""
-        from pmc15m.inventory import parse_inventory_part
-
         return parse_inventory_part(self.read(part))
 
     def article_meta(self, version: ArticleVersion) -> ArticleMeta:
@@ -91,8 +57,6 @@ class Source(abc.ABC):
 
         Raises ``ObjectMissing`` when it cannot be read, ``MetadataError`` when unusable.
         """
-        from pmc15m.metadata import parse_metadata
-
         return parse_metadata(self.read(version.metadata_key), etag=version.etag)
 
     def take_counts(self) -> dict[str, int]:
@@ -103,38 +67,3 @@ class Source(abc.ABC):
         """Every article version the inventory lists, part by part."""
         for part in self.inventory_parts():
             yield from self.list_part(part)
-
-
-def parse_object_url(url: str) -> MediaRef:
-    """Split ``s3://bucket/key?md5=hex`` (or an https URL) into key and MD5."""
-    parts = urlsplit(url)
-    md5 = parse_qs(parts.query).get("md5", [""])[0]
-    path = parts.path.lstrip("/")
-    if parts.scheme in ("http", "https") and parts.netloc.split(".")[0] != BUCKET:
-        # path-style https URL: https://s3.amazonaws.com/<bucket>/<key>
-        path = path.split("/", 1)[1] if "/" in path else path
-    return MediaRef(key=path, md5=md5)
-
-
-def open_source(
-    location: str, inventory_date: str | None = None, options: SourceOptions | None = None
-) -> Source:
-    """The source a user names with ``--source``: ``s3://bucket``, an ``https://`` base URL,
-    or a local directory (a legacy oa_package mirror when it holds ``oa_file_list.csv``).
-    ``options`` (connection settings) matter to remote sources only.
-    """
-    if location.startswith("s3://"):
-        from pmc15m.sources.s3 import S3Source
-
-        return S3Source(location, inventory_date, options)
-    if location.startswith(("http://", "https://")):
-        from pmc15m.sources.https import HttpsSource
-
-        return HttpsSource(location, inventory_date, options)
-    if os.path.isfile(os.path.join(location, "oa_file_list.csv")):
-        from pmc15m.sources.legacy import LegacySource
-
-        return LegacySource(location, inventory_date=inventory_date)
-    from pmc15m.sources.local import LocalSource
-
-    return LocalSource(location, inventory_date=inventory_date)

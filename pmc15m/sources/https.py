@@ -22,7 +22,7 @@ from lxml import etree
 from requests.adapters import HTTPAdapter
 
 from pmc15m.retry import CONNECTION, SHORT_READ, TIMEOUT, TransientError
-from pmc15m.sources.base import ObjectMissing, SourceError
+from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.remote import RemoteSource, check_body, raise_for_status
 

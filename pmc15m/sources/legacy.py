@@ -48,7 +48,8 @@ from pathlib import Path, PurePosixPath
 from pmc15m.captions import render_text
 from pmc15m.jats import JatsError, load_article_root
 from pmc15m.record import ArticleMeta, ArticleVersion, MediaRef
-from pmc15m.sources.base import ObjectMissing, Source, SourceError
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.package import Package, PackageCache, read_package, wanted_by_default
 
 log = logging.getLogger(__name__)

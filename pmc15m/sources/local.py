@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pmc15m.inventory import choose_report, manifest_key, parse_manifest
-from pmc15m.sources.base import INVENTORY_PREFIX, ObjectMissing, Source, SourceError
+from pmc15m.inventory import INVENTORY_PREFIX, choose_report, manifest_key, parse_manifest
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import ObjectMissing, SourceError
 
 
 class LocalSource(Source):

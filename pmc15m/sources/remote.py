@@ -14,7 +14,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from pmc15m.inventory import choose_report, is_report_folder, manifest_key, parse_manifest
+from pmc15m.inventory import (
+    INVENTORY_PREFIX,
+    choose_report,
+    is_report_folder,
+    manifest_key,
+    parse_manifest,
+)
 from pmc15m.retry import (
     CORRUPT,
     SERVER_ERROR,
@@ -26,7 +32,8 @@ from pmc15m.retry import (
     TransientError,
     worker_budget,
 )
-from pmc15m.sources.base import INVENTORY_PREFIX, FetchFailed, ObjectMissing, Source, SourceError
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import FetchFailed, ObjectMissing, SourceError
 from pmc15m.sources.options import SourceOptions
 
 _PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")

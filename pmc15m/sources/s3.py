@@ -19,7 +19,7 @@ import botocore.exceptions as bx
 from botocore.config import Config
 
 from pmc15m.retry import CONNECTION, CORRUPT, SHORT_READ, TIMEOUT, TransientError
-from pmc15m.sources.base import ObjectMissing, SourceError
+from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.remote import RemoteSource, check_body, raise_for_status
 

@@ -3,7 +3,8 @@
 Registered by ``pipelines.cli`` through ``register(commands)``. This module imports nothing
 heavy: torch and transformers load inside the handlers, so ``pmc15m --help`` stays fast.
 Errors in what the user gave (no shards, no tokenizer, a run folder already used, no
-checkpoint) leave as ``SourceError``, which the command line prints as one line, exit 2.
+checkpoint) leave as ``pmc15m.errors.UserError``, which the command line prints as one line,
+exit 2.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from pmc15m.argtypes import (
     positive_int,
     shard_pattern,
 )
-from pmc15m.sources.base import SourceError
+from pmc15m.errors import UserError
+from pmc15m.train.config import TrainConfig
+from pmc15m.train.tokenize import BIOMEDBERT
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +128,7 @@ def _configs_model(args: argparse.Namespace):
 
     patch = VISION_PRESETS.get(args.vision, {}).get("patch_size", 0)
     if args.image_size < patch:
-        raise SourceError(
+        raise UserError(
             f"--image_size {args.image_size} is smaller than one {args.vision} patch ({patch} px)"
         )
     return ModelConfig(
@@ -139,9 +142,6 @@ def _configs_model(args: argparse.Namespace):
 
 
 def _configs(args: argparse.Namespace):
-    from pmc15m.train.tokenize import BIOMEDBERT
-    from pmc15m.train.train import TrainConfig
-
     model_cfg = _configs_model(args)
     names = {f.name for f in dataclasses.fields(TrainConfig)} - {"betas", "tokenizer", "augment", "draft"}
     train_cfg = TrainConfig(
@@ -177,7 +177,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def _check_no_extra(extra: list[str]) -> None:
     if extra:
-        raise SourceError(f"unrecognized arguments: {' '.join(extra)}")
+        raise UserError(f"unrecognized arguments: {' '.join(extra)}")
 
 
 def _check_compile_backend(name: str, option: str) -> None:
@@ -187,7 +187,7 @@ def _check_compile_backend(name: str, option: str) -> None:
 
     if name not in torch._dynamo.list_backends(exclude_tags=()):
         common = ", ".join(torch._dynamo.list_backends())
-        raise SourceError(f"{option} {name!r}: no such torch.compile backend (e.g. {common})")
+        raise UserError(f"{option} {name!r}: no such torch.compile backend (e.g. {common})")
 
 
 def run_train_command(args: argparse.Namespace, extra: list[str]) -> int:
@@ -201,7 +201,7 @@ def run_train_command(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         result = train(*_configs(args))
     except _user_errors() as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     if int(os.environ.get("RANK", "0")) == 0:
         summary = {
             "steps": result.step,
@@ -217,7 +217,7 @@ def run_train_command(args: argparse.Namespace, extra: list[str]) -> int:
 def run_evaluate_command(args: argparse.Namespace, extra: list[str]) -> int:
     _check_no_extra(extra)
     if not args.data and not args.zeroshot:
-        raise SourceError("give --data (retrieval) and/or --zeroshot (a folder of class folders)")
+        raise UserError("give --data (retrieval) and/or --zeroshot (a folder of class folders)")
     from pmc15m.train.distributed import resolve_device
     from pmc15m.train.evaluate import evaluate_retrieval, zero_shot
     from pmc15m.train.export import load_trained
@@ -232,7 +232,7 @@ def run_evaluate_command(args: argparse.Namespace, extra: list[str]) -> int:
         if args.zeroshot:
             report["zeroshot"] = dataclasses.asdict(zero_shot(trained, args.zeroshot, device=device))
     except _user_errors() as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     text = json.dumps(report, indent=2)
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:
@@ -248,7 +248,7 @@ def run_export_command(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         export_hf(args.model, args.output)
     except _user_errors() as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     sys.stdout.write(f"exported to {args.output}\n")
     return 0
 
@@ -292,7 +292,7 @@ def run_benchmark_command(args: argparse.Namespace, extra: list[str]) -> int:
     if any(compiled for compiled, _ in variants):
         _check_compile_backend(args.compile_backend, "--compile_backend")
     if args.text_tokens > model_cfg.context_length:
-        raise SourceError(
+        raise UserError(
             f"--text_tokens {args.text_tokens} exceeds --context_length {model_cfg.context_length}"
         )
     cfg = ThroughputConfig(
@@ -311,7 +311,7 @@ def run_benchmark_command(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         rows, facts = measure(cfg)
     except _user_errors() as exc:
-        raise SourceError(str(exc)) from exc
+        raise UserError(str(exc)) from exc
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:
             json.dump({"facts": facts, "rows": [dataclasses.asdict(r) for r in rows]}, handle, indent=2)

@@ -16,18 +16,15 @@ import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.distributed import DistEnv
 from pmc15m.train.loss import contrastive_loss
 from pmc15m.train.model import ClipModel
 from pmc15m.train.optim import make_optimizer, make_scheduler
-
-if TYPE_CHECKING:
-    from pmc15m.train.train import TrainConfig
 
 INPUTS = ("pixel_values", "input_ids", "attention_mask")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.distributed import DistEnv, resolve_device
 from pmc15m.train.model import ModelConfig, build_model
 from pmc15m.train.step import make_step_context, train_step
@@ -152,8 +153,6 @@ def time_steps(
     cfg: ThroughputConfig, batch: int, compiled: bool, checkpointing: bool, device: torch.device
 ) -> float:
     """Samples/s of ``cfg.steps`` optimiser steps at ``batch``, after warm-up steps."""
-    from pmc15m.train.train import TrainConfig
-
     _release(device)
     if compiled:
         torch._dynamo.reset()  # a fresh compilation per measurement, no recompile limit reached

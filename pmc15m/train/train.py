@@ -33,51 +33,18 @@ from pmc15m.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from pmc15m.train.config import TrainConfig
 from pmc15m.train.data import BatchStream, DataError, LoaderConfig, epoch_size, expand_shards, read_captions
 from pmc15m.train.distributed import DistEnv, all_gather_object, barrier, init_distributed, shutdown
 from pmc15m.train.model import ClipModel, ModelConfig, build_model, dual_encoder_from_config
 from pmc15m.train.step import StepContext, make_step_context, to_device, train_step
-from pmc15m.train.tokenize import BIOMEDBERT, load_tokenizer, train_wordpiece
+from pmc15m.train.tokenize import load_tokenizer, train_wordpiece
 
 log = logging.getLogger(__name__)
 
 
 class TrainError(ValueError):
     """Settings or a run folder the trainer cannot work with."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One training run. ``batch_size`` is per rank and micro-batch."""
-
-    data: str
-    output: str
-    tokenizer: str = BIOMEDBERT
-    tokenizer_vocab: int = 0  # > 0: learn a WordPiece vocabulary of this size from the captions
-    batch_size: int = 256
-    accum_freq: int = 1
-    epochs: int = 1
-    steps: int = 0  # 0: epochs x (samples per epoch // global batch)
-    epoch_samples: int = 0  # 0: from sizes.json
-    lr: float = 5e-4
-    weight_decay: float = 0.2
-    betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    warmup: int = 1000
-    precision: str = "auto"  # auto (bf16 on CUDA, else fp32), bf16, fp32
-    grad_checkpointing: bool = False
-    compile: str = ""  # a torch.compile backend ("inductor"); empty: no compilation
-    workers: int = 4
-    resampled: bool = False
-    shuffle_buffer: int = 2000
-    seed: int = 0
-    device: str = "auto"
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
-    log_every: int = 50
-    resume: bool = False
-    draft: bool = True
-    augment: bool = True  # random resized crops (off: centre crops, e.g. to fit a tiny set)
 
 
 @dataclass
