@@ -65,7 +65,7 @@ report-screenshot: setup
 	@echo "screenshot: $(SCREENSHOT)"
 
 # --- Beyond one machine (docs/runners.md). Nothing below is run by CI or `make test`. ---
-# The wheel Dataflow workers and the worker image install (tests/test_wheel.py proves it in a
+# The wheel Dataflow workers and the worker image install (tests/pipelines/test_wheel.py proves it in a
 # clean venv). build/ is removed first: setuptools would package stale files left in it.
 wheel: setup
 	rm -rf build dist

@@ -5,7 +5,7 @@ and writes nothing; the ratio to it shows what the pipeline machinery costs. The
 rows run ``run_build`` (shards, rejects, manifest and report) with
 ``--direct_num_workers N --direct_running_mode multi_processing`` (N = 1 also in process).
 
-One worker process is not one core: its thread pool (``pmc15m.inflight``) runs decoding,
+One worker process is not one core: its thread pool (``pmc15m.storage.inflight``) runs decoding,
 resizing and hashing, which release the GIL, so on this 2-core machine a single worker
 already keeps both cores partly busy. A cluster worker is one core (Dataflow starts one
 Python SDK process per vCPU), so the speed-up the issue's target is about is per core:
@@ -39,10 +39,10 @@ from pathlib import Path
 from benchmarks.table import format_table
 from pipelines.build import run_build
 from pmc15m import stages
-from pmc15m.config import BuildConfig
+from pmc15m.core.config import BuildConfig
+from pmc15m.core.record import ParsedArticle, Sample
 from pmc15m.corpus.generator import generate_corpus
-from pmc15m.jats import ParseConfig
-from pmc15m.record import ParsedArticle, Sample
+from pmc15m.jats.parse import ParseConfig
 from pmc15m.sources.local import LocalSource
 
 ARTICLES = 400

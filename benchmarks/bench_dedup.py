@@ -4,10 +4,10 @@ Quality: precision and recall of exact and near-duplicate detection (a) in a Bea
 the seed-0 mini corpus, against its ground truth, and (b) on a figure set rendered here
 (distinct figures, byte copies, JPEG->PNG re-encodes, ``near_duplicate`` copies) at
 three distances. At this size k = 4, 6 and 8 all score 1.0; the default k = 6 rests on
-the larger measurement in ``pmc15m.dedup``'s docstring (600 copies, 3,000 figures).
+the larger measurement in ``pmc15m.rules.dedup``'s docstring (600 copies, 3,000 figures).
 
 Cost: synthetic hashes (a tenth near copies, a twentieth exact copies, three figures per
-article) through the whole policy, in memory (``pmc15m.dedup.deduplicate``) and on
+article) through the whole policy, in memory (``pmc15m.rules.dedup.deduplicate``) and on
 the local runner (``pipelines.dedup.Deduplicate``, from Sample records to kept and rejected
 Samples), each at 10^5 and 10^6. The baseline is all pairs, timed on 2·10^4 hashes and
 extrapolated (quadratic); ratios are baseline / measured wall time. Beam rows give CPU
@@ -34,15 +34,15 @@ from benchmarks.table import format_table
 from pipelines.build import run_build
 from pipelines.dedup import Deduplicate
 from pipelines.local_runner import LocalRunner
-from pmc15m import nearsearch
-from pmc15m.config import BuildConfig, DedupConfig
+from pmc15m.core.config import BuildConfig, DedupConfig
+from pmc15m.core.record import Sample
+from pmc15m.corpus.dedup_eval import detection_scores, output_rows
 from pmc15m.corpus.generator import generate_corpus
 from pmc15m.corpus.imagefiles import encode_image, near_duplicate, render_figure
-from pmc15m.dedup import MEMORY_KEY_COST, Digest, deduplicate, deduplicate_samples, rank_of
-from pmc15m.dedup_eval import detection_scores, output_rows
-from pmc15m.images import process_image
-from pmc15m.record import Sample
-from pmc15m.splits import assign_split
+from pmc15m.image.process import process_image
+from pmc15m.rules import nearsearch
+from pmc15m.rules.dedup import MEMORY_KEY_COST, Digest, deduplicate, deduplicate_samples, rank_of
+from pmc15m.rules.splits import assign_split
 
 BASELINE_N = 20_000
 

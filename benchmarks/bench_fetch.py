@@ -4,7 +4,7 @@ A local S3-compatible server (its own process, so it does not compete for our GI
 50 ms before answering each GET of a 4 KiB object. One request at a time can do at most
 1 / 0.05 = 20 objects/s; ``n`` requests in flight, at most ``n / 0.05``. The table shows,
 for the HTTPS (requests) and S3 (boto3) sources, what the in-flight window of
-``pmc15m.inflight`` reaches at 1 (the baseline), 32 and 64 in flight, and what the Beam
+``pmc15m.storage.inflight`` reaches at 1 (the baseline), 32 and 64 in flight, and what the Beam
 stage does (``Batch`` + ``PooledSourceDoFn`` on the local runner): over the whole pipeline,
 start-up and the batching shuffle included, and from its first request to its last answer.
 Target: at least 80% of the ideal, i.e. >= 500 objects/s at 32 in flight.
@@ -24,9 +24,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from benchmarks.table import format_table
 from pipelines.fetch import Batch, PooledSourceDoFn, batch_size
 from pipelines.local_runner import LocalRunner
-from pmc15m.inflight import InFlight
 from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
+from pmc15m.storage.inflight import InFlight
 
 LATENCY = 0.05
 BUCKET = "bench"

@@ -33,11 +33,11 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.table import format_table
-from pmc15m.config import FilterConfig, ImageConfig
+from pmc15m.core.config import FilterConfig, ImageConfig
 from pmc15m.corpus.imagefiles import KINDS, encode_image
 from pmc15m.corpus.render import render_figure, render_near_uniform, render_sparse_plot
-from pmc15m.images import ProcessedImage, output_size, process_image, process_image_straightforward
-from pmc15m.pixelfacts import phash64, pixel_facts
+from pmc15m.image.pixelfacts import phash64, pixel_facts
+from pmc15m.image.process import ProcessedImage, output_size, process_image, process_image_straightforward
 
 # Kinds drawn for the corpus and their weights: roughly the mix of PMC figure files.
 FORMAT_MIX = (("jpeg", 62), ("jpeg_progressive", 8), ("png", 14), ("gif", 6), ("tiff_lzw", 10))

@@ -2,7 +2,7 @@
 
 A build decodes figures on the fetch pool's threads (``--fetch_concurrency``, 32), so what
 bounds a worker's memory is how many decoded images it holds at once: ``--decode_memory_mb``
-(``pmc15m.pixelbudget``). Three tables:
+(``pmc15m.image.budget``). Three tables:
 
 1. Large PNGs decoded by ``process_image`` on the fetch pool's own ``InFlight`` of 32
    threads, each run in a fresh process: the budget off (baseline) against the default and
@@ -29,10 +29,10 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.table import format_table
-from pmc15m.config import ImageConfig
+from pmc15m.core.config import ImageConfig
 from pmc15m.corpus.imagefiles import encode_image
-from pmc15m.images import output_size
-from pmc15m.pixelbudget import MIB, decode_bytes
+from pmc15m.image.budget import MIB, decode_bytes
+from pmc15m.image.process import output_size
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = 32  # SourceOptions().concurrency: the fetch pool a worker decodes on
@@ -69,9 +69,9 @@ def _status(field: str) -> int:
 
 def _child(task: dict) -> dict:
     """Runs in a fresh process: decode the task's files, report memory and time."""
-    from pmc15m import pixelbudget
-    from pmc15m.images import process_image
-    from pmc15m.inflight import InFlight
+    from pmc15m.image import budget as pixelbudget
+    from pmc15m.image.process import process_image
+    from pmc15m.storage.inflight import InFlight
 
     if task.get("beam"):  # what a worker process holds before any figure: Beam and pmc15m
         import pipelines.stages  # noqa: F401

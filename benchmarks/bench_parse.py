@@ -29,7 +29,7 @@ from pathlib import Path
 from lxml import etree
 
 from benchmarks.table import format_table
-from pmc15m.jats import ParseConfig, measure_subcaption_split, parse_article
+from pmc15m.jats.parse import ParseConfig, measure_subcaption_split, parse_article
 
 JATS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "jats"
 MIN_SECONDS = 2.5  # CPU seconds of work per measurement

@@ -20,13 +20,15 @@ import time
 from PIL import Image
 
 from benchmarks.table import format_table
-from pmc15m import fs, progress, shards
-from pmc15m.inspect import inspect_output
-from pmc15m.manifest import finish_build
-from pmc15m.publish import prepare
-from pmc15m.record import Sample
-from pmc15m.report_html import write_report
-from pmc15m.splits import assign_shard, shard_count, shard_name
+from pmc15m.core.record import Sample
+from pmc15m.publish.hub import prepare
+from pmc15m.publish.report import write_report
+from pmc15m.rules.splits import assign_shard, shard_count
+from pmc15m.shards import writers as shards
+from pmc15m.shards.format import shard_name
+from pmc15m.shards.inspect import inspect_output
+from pmc15m.shards.manifest import finish_build
+from pmc15m.storage import fs, progress
 
 LICENSES = ("CC BY", "CC BY", "CC BY", "CC0", "CC BY-NC", "CC BY-SA")
 

@@ -36,7 +36,7 @@ import torch
 import webdataset as wds
 
 from benchmarks.table import format_table
-from pipelines.cli import main as cli_main
+from pipelines.cli.main import main as cli_main
 from pmc15m.corpus.generator import generate_corpus
 from pmc15m.train.data import LoaderConfig, expand_shards, is_report, make_loader, read_captions
 from pmc15m.train.model import ModelConfig

@@ -1,7 +1,7 @@
 """``build --update`` against a clean rebuild of the same new state: time and bytes written.
 
 An update retires the samples of removed, superseded and changed articles by rewriting
-only the released shards that held them (``pmc15m.compact``) and adds new shards for what
+only the released shards that held them (``pmc15m.shards.compact``) and adds new shards for what
 is new. The baseline, measured in the same run, is what a user would do without
 ``--update``: a clean build of the new state. The corpus is the generator's (state 2 from
 ``pmc15m.corpus.changes``), with small shards so a split has many and the update's share
@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from benchmarks.table import format_table
-from pipelines.cli import main as cli
+from pipelines.cli.main import main as cli
 from pmc15m.corpus.changes import derive_state
 from pmc15m.corpus.generator import generate_corpus
-from pmc15m.splits import SPLITS
+from pmc15m.rules.splits import SPLITS
 
 ARTICLES = 240
 SEED = 5

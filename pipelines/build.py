@@ -18,17 +18,17 @@ from pipelines.dedup import Deduplicate
 from pipelines.index import ArticleFacts, ReleasedDigests
 from pipelines.stages import ProcessArticles
 from pipelines.write import WriteDataset
-from pmc15m import fs, journal, progress
-from pmc15m.card import write_card
-from pmc15m.config import BuildConfig
-from pmc15m.fs import FsOptions
-from pmc15m.manifest import manifest_header, read_manifest
-from pmc15m.report_html import write_report
-from pmc15m.selection import Selection
+from pmc15m.core.config import BuildConfig
+from pmc15m.publish.card import write_card
+from pmc15m.publish.report import write_report
+from pmc15m.rules.selection import Selection
+from pmc15m.shards.manifest import manifest_header, read_manifest
+from pmc15m.shards.update import UpdateContext
 from pmc15m.sources.base import Source
 from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
-from pmc15m.update import UpdateContext
+from pmc15m.storage import fs, journal, progress
+from pmc15m.storage.fs import FsOptions
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def build_pipeline(
     """Add the whole build to ``pipeline``; returns the PCollection of the manifest path.
 
     ``work_dir``: where the expensive stages journal their results, so a killed build
-    started again resumes (``pmc15m.journal``); None keeps no journal. ``update``: the
+    started again resumes (``pmc15m.storage.journal``); None keeps no journal. ``update``: the
     previous output this build adds to (``pipelines.update``); None for a full build.
     """
     results = (
@@ -140,7 +140,7 @@ def execute_build(
         build_pipeline(pipeline, work_dir=work_dir, **pipeline_args)
     manifest = read_manifest(output)
     write_report(output, manifest)
-    write_card(output, manifest)  # datasets.load_dataset(output) reads the tars (pmc15m.card)
+    write_card(output, manifest)  # datasets.load_dataset(output) reads the tars (pmc15m.publish.card)
     if before_cleanup is not None:
         before_cleanup()
     if not keep_work:

@@ -1,6 +1,6 @@
 """The ``Deduplicate`` composite transform: exact and near duplicates, boilerplate, splits.
 
-A Beam wrapper over ``pmc15m.dedup`` (which explains the policy). The graph works on
+A Beam wrapper over ``pmc15m.rules.dedup`` (which explains the policy). The graph works on
 small digests (key, article, hashes); its decisions meet the samples, and their image
 bytes, in ``pipelines.placement``, in the same shuffle that numbers their shards.
 
@@ -44,11 +44,11 @@ import numpy as np
 
 from pipelines.placement import PLACED, REJECTS, Place
 from pipelines.portable import Gather
-from pmc15m import dedup, nearsearch
-from pmc15m.config import BuildConfig, DedupConfig
-from pmc15m.dedup import Digest, Edge, Node, NodeRef
-from pmc15m.record import Sample
-from pmc15m.splits import unit_hash
+from pmc15m.core.config import BuildConfig, DedupConfig
+from pmc15m.core.record import Sample
+from pmc15m.rules import dedup, nearsearch
+from pmc15m.rules.dedup import Digest, Edge, Node, NodeRef
+from pmc15m.rules.splits import unit_hash
 
 NAMESPACE = "pmc15m"
 # Blocks the near search spreads node refs over. Fewer blocks carry more refs per

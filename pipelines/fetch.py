@@ -2,7 +2,7 @@
 
 One request at a time leaves a worker idle for each round trip, so a stage that reads
 the source takes its elements in groups (``Batch``) and a ``PooledSourceDoFn`` runs the
-per-element work of a whole group on a bounded thread pool (``pmc15m.inflight``),
+per-element work of a whole group on a bounded thread pool (``pmc15m.storage.inflight``),
 ``SourceOptions.concurrency`` requests in flight, yielding outputs as they finish.
 
 Why groups and not a window across ``process`` calls flushed in ``finish_bundle``: Beam
@@ -32,10 +32,10 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.portable import JoinTotals
-from pmc15m.inflight import InFlight
+from pmc15m.rules.splits import unit_hash
 from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
-from pmc15m.splits import unit_hash
+from pmc15m.storage.inflight import InFlight
 
 NAMESPACE = "pmc15m"
 _ALL = "all"

@@ -16,9 +16,11 @@ from typing import Any
 
 import apache_beam as beam
 
-from pmc15m import fs, index, index_plan, update
-from pmc15m.dedup import Digest
-from pmc15m.record import ArticleVersion, Sample, is_article_key
+from pmc15m.core.record import ArticleVersion, Sample, is_article_key
+from pmc15m.rules.dedup import Digest
+from pmc15m.shards import index, update
+from pmc15m.shards import plan as index_plan
+from pmc15m.storage import fs
 
 FACT_LISTED, FACT_OUTCOMES, FACT_KEPT = "index_listed", "index_outcomes", "index_kept"
 FACTS = (FACT_LISTED, FACT_OUTCOMES, FACT_KEPT)

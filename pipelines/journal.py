@@ -1,11 +1,11 @@
-"""Beam wiring of the resume journal (``pmc15m.journal``) around the source-reading DoFns.
+"""Beam wiring of the resume journal (``pmc15m.storage.journal``) around the source-reading DoFns.
 
 ``journaled(fn, stage, key_fn, work_dir)`` wraps a ``PooledSourceDoFn``: its per-element
 ``work`` first looks the element's key up in the journal of the element's group (results
 an earlier, killed attempt of the same build already computed) and only does the work
 when it is missing, recording the new result. Each group (one ``process`` call, a list
 sorted by key) has its own journal folder, loaded when the group starts, so a worker
-holds one group's results, never a stage's (``pmc15m.journal``). Everything downstream
+holds one group's results, never a stage's (``pmc15m.storage.journal``). Everything downstream
 (routing, counting, dedup, writing) sees the same results either way, so a resumed build
 writes the same bytes.
 """
@@ -20,7 +20,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.fetch import NAMESPACE, PooledSourceDoFn
-from pmc15m.journal import MISSING, Journal, group_name
+from pmc15m.storage.journal import MISSING, Journal, group_name
 
 log = logging.getLogger(__name__)
 

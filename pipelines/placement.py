@@ -29,10 +29,10 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.portable import JoinTotals, Routed, Routes
-from pmc15m import dedup
-from pmc15m.dedup import Decision
-from pmc15m.record import Sample
-from pmc15m.splits import assign_shard, shard_count
+from pmc15m.core.record import Sample
+from pmc15m.rules import dedup
+from pmc15m.rules.dedup import Decision
+from pmc15m.rules.splits import assign_shard, shard_count
 
 NAMESPACE = "pmc15m"
 PLACED, REJECTS = "placed", "rejects"

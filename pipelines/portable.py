@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 
-from pmc15m.splits import unit_hash
+from pmc15m.rules.splits import unit_hash
 
 # Sub-keys a group's total is copied to in ``JoinTotals``: each GroupByKey key then holds
 # about 1/JOIN_BUCKETS of a group (a 20M-sample split: ~5,000 samples, under one shard).

@@ -20,8 +20,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipelines.portable import JoinTotals, Routed, Routes
-from pmc15m.record import ArticleVersion
-from pmc15m.selection import OVER_LIMIT, Selection, rank_key
+from pmc15m.core.record import ArticleVersion
+from pmc15m.rules.selection import OVER_LIMIT, Selection, rank_key
 
 NOT_SELECTED = "not_selected"
 _NAMESPACE = "pmc15m"

@@ -17,11 +17,13 @@ from pipelines.fetch import Batch, PooledSourceDoFn, batch_size
 from pipelines.journal import journaled
 from pipelines.portable import Routed, Routes
 from pipelines.select import NOT_SELECTED, SelectArticles
-from pmc15m import progress, reasons, stages
-from pmc15m.config import BuildConfig
-from pmc15m.record import ArticleMeta, ArticleVersion, ParsedArticle, Sample
-from pmc15m.selection import Selection
+from pmc15m import stages
+from pmc15m.core import reasons
+from pmc15m.core.config import BuildConfig
+from pmc15m.core.record import ArticleMeta, ArticleVersion, ParsedArticle, Sample
+from pmc15m.rules.selection import Selection
 from pmc15m.sources.options import SourceOptions
+from pmc15m.storage import progress
 
 REJECTS = "rejects"
 NAMESPACE = "pmc15m"
@@ -74,6 +76,9 @@ class _ExtractFiguresFn(_SourceDoFn):
         article = stages.read_article(self.source, meta, self.config.parse)
         if isinstance(article, Sample):
             return meta, article, []
+        gated = stages.gate_on_article_title(meta, article, self.config)
+        if gated is not None:
+            return meta, gated, []
         return meta, article, [stages.figure_sample(meta, article, f, self.config) for f in article.figures]
 
     def emit(self, result: tuple[ArticleMeta, ParsedArticle | Sample, list[Sample]]) -> Iterator[Any]:
@@ -142,7 +147,7 @@ class ProcessArticles(beam.PTransform):
     ):
         super().__init__()
         self.args = (location, inventory_date, config, options)
-        self.work_dir = work_dir  # the resume journal (pmc15m.journal); None: keep none
+        self.work_dir = work_dir  # the resume journal (pmc15m.storage.journal); None: keep none
         self.batch = batch_size(options)
         self.selection = selection or Selection()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pmc15m.splits import SPLITS
+from pmc15m.rules.splits import SPLITS
+from pmc15m.shards.format import MANIFEST, REJECTS_DIR, TOMBSTONES_DIR
 
 
 def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str:
@@ -27,7 +28,7 @@ def format_summary(manifest: dict[str, Any], output: str, seconds: float) -> str
     for split in SPLITS:
         info = manifest["splits"].get(split, {"samples": 0, "shards": 0})
         lines.append(f"  {split:<10} {info['samples']:>9,} samples in {info['shards']} shard(s)")
-    lines.append(f"  written to {output} (rejects/ {c['rejects_written']:,} rows, manifest.json)")
+    lines.append(f"  written to {output} ({REJECTS_DIR}/ {c['rejects_written']:,} rows, {MANIFEST})")
     return "\n".join(lines) + "\n"
 
 
@@ -38,7 +39,7 @@ def format_update(manifest: dict[str, Any]) -> str:
     return (
         f"  update of {manifest['previous_build_id']}: {u['versions_processed']:,} versions processed, "
         f"{u['versions_unchanged']:,} unchanged\n"
-        f"  retired samples          {sum(u['tombstones'].values()):>9,} ({retired}; tombstones/)\n"
+        f"  retired samples          {sum(u['tombstones'].values()):>9,} ({retired}; {TOMBSTONES_DIR}/)\n"
         f"  shards added             {len(u['shards_added']):>9,} ({u['samples_added']:,} samples)\n"
         f"  shards rewritten         {u['shards_rewritten']:>9,} ({u['bytes_rewritten']:,} bytes "
         "copy-on-write, without the retired samples)\n"

@@ -1,13 +1,13 @@
 """``pmc15m build --update DIR``: refresh a previous build with only what changed.
 
 The driver lists the current inventory, compares it with the previous build's index
-(``pmc15m.index_plan.plan_update``), and runs the normal build graph restricted to the PMCIDs
+(``pmc15m.shards.plan.plan_update``), and runs the normal build graph restricted to the PMCIDs
 whose newest version is new or changed. Deduplication also sees the released live
 samples (``pipelines.index.ReleasedDigests``), which always win; the write step numbers the
 new shards and reject files after the last ones, rewrites the released shards that hold
-retired samples (``pmc15m.compact``, in parallel), and writes the tombstones and the merged
-index before the manifest (``pmc15m.update`` explains what is and is not rewritten). The
-command's front end (argument checks, summary) is ``pipelines.cli_build``'s.
+retired samples (``pmc15m.shards.compact``, in parallel), and writes the tombstones and the merged
+index before the manifest (``pmc15m.shards.update`` explains what is and is not rewritten). The
+command's front end (argument checks, summary) is ``pipelines.cli.build``'s.
 
 Listing runs in the driver: the index has to be compared with the listing as a whole
 before the graph can be restricted, and at PMC's ~8 million versions that is a few
@@ -21,13 +21,16 @@ import logging
 from typing import Any
 
 from pipelines.build import execute_build
-from pmc15m import fs, index, index_plan, journal, progress, update
-from pmc15m.config import BuildConfig
-from pmc15m.manifest import manifest_header
-from pmc15m.selection import Selection
+from pmc15m.core.config import BuildConfig
+from pmc15m.rules.selection import Selection
+from pmc15m.shards import index, update
+from pmc15m.shards import plan as index_plan
+from pmc15m.shards.format import ARTICLES_FILE
+from pmc15m.shards.manifest import manifest_header
 from pmc15m.sources.base import Source
 from pmc15m.sources.open import open_source
 from pmc15m.sources.options import SourceOptions
+from pmc15m.storage import fs, journal, progress
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def plan(
     snapshot, parts, listed = list_inventory(location, inventory_date, options, source)
     previous_articles = [
         index_plan.IndexedArticle.from_row(r)
-        for r in index.read_table_rows(index.index_path(base, index.ARTICLES_FILE))
+        for r in index.read_table_rows(index.index_path(base, ARTICLES_FILE))
     ]
     indexed, earlier = update.base_samples(base), update.base_tombstones(base)  # read once
     dependents = update.duplicates_by_representative(output, doc["reject_files"])

@@ -21,12 +21,13 @@ import apache_beam as beam
 
 from pipelines.index import FACTS, finish_index
 from pipelines.portable import Gather, JoinTotals
-from pmc15m import compact, fs, manifest, progress, shards
-from pmc15m.record import Sample, is_article_key
-from pmc15m.splits import assign_shard, shard_count, shard_name
-from pmc15m.update import UpdateContext, merged_sizes
-
-REJECTS_DIR = "rejects"
+from pmc15m.core.record import Sample, is_article_key
+from pmc15m.rules.splits import assign_shard, shard_count
+from pmc15m.shards import compact, manifest
+from pmc15m.shards import writers as shards
+from pmc15m.shards.format import REJECTS_DIR, shard_name
+from pmc15m.shards.update import UpdateContext, merged_sizes
+from pmc15m.storage import fs, progress
 
 
 def _stamp(samples: Iterable[Sample], build_id: str) -> list[Sample]:
@@ -64,7 +65,7 @@ class _WriteShardFn(_OutputDoFn):
 
 
 class _CompactShardFn(_OutputDoFn):
-    """Rewrites one released shard without the samples the update retired (pmc15m.compact)."""
+    """Rewrites one released shard without the samples the update retired (pmc15m.shards.compact)."""
 
     def process(self, item: tuple[str, tuple[str, ...]]) -> Iterable[dict[str, Any]]:
         shard, retired = item

@@ -1,6 +1,6 @@
 """``python -m pmc15m``: the same command line as the ``pmc15m`` script."""
 
-from pipelines.cli import entry
+from pipelines.cli.main import entry
 
 if __name__ == "__main__":
     entry()

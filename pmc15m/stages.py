@@ -8,18 +8,14 @@ a row in ``rejects/``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from pmc15m import reasons
-from pmc15m.captions import strip_controls
-from pmc15m.config import BuildConfig
-from pmc15m.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
-from pmc15m.images import ImageRejected, process_image
-from pmc15m.jats import JatsError, ParseConfig, parse_article
-from pmc15m.metadata import MetadataError, gate_article, resolve_graphic
-from pmc15m.record import (
+from pmc15m.core import reasons
+from pmc15m.core.config import BuildConfig
+from pmc15m.core.record import (
     ARTICLE_KEY_PART,
     SAMPLE_FIELDS,
     ArticleMeta,
@@ -29,9 +25,14 @@ from pmc15m.record import (
     Sample,
     make_key,
 )
+from pmc15m.core.text import strip_controls
+from pmc15m.image.process import ImageRejected, process_image
+from pmc15m.jats.parse import JatsError, ParseConfig, parse_article
+from pmc15m.rules.filters import CAPTION_RULES, IMAGE_RULES, first_rejection
+from pmc15m.rules.splits import assign_split
 from pmc15m.sources.base import Source
 from pmc15m.sources.errors import ChecksumMismatch, FetchFailed, ObjectMissing
-from pmc15m.splits import assign_split
+from pmc15m.sources.metadata import MetadataError, gate_article, resolve_graphic
 
 
 def article_key(pmcid: str, version: int) -> str:
@@ -57,7 +58,7 @@ def checksum_ok(data: bytes, md5: str) -> bool:
 
 
 def unreadable(exc: ObjectMissing, key: str) -> tuple[str, str]:
-    """Reason and detail of a read that ended without bytes (see pmc15m.reasons).
+    """Reason and detail of a read that ended without bytes (see pmc15m.core.reasons).
 
     The detail is the object key (plus the kind of the last transient failure), never
     the source's own message, so a local and a remote build write the same reject rows.
@@ -84,6 +85,21 @@ def read_metadata(source: Source, version: ArticleVersion, config: BuildConfig) 
     if reason is not None:
         return article_reject(meta.pmcid, meta.version, reason, meta.license_code, meta.metadata_etag)
     return meta
+
+
+def gate_on_article_title(meta: ArticleMeta, article: ParsedArticle, config: BuildConfig) -> Sample | None:
+    """The gate again, with the JATS title, for a source whose metadata has none.
+
+    The gate reads a retraction from the title too ("RETRACTED: ..."). The legacy packages'
+    metadata is synthesised from a CSV row without a title, so their articles are gated on
+    the title once the JATS is parsed, here, rather than by the source reading JATS itself.
+    """
+    if meta.title or not article.title:
+        return None
+    reason = gate_article(dataclasses.replace(meta, title=article.title), config)
+    if reason is None:
+        return None
+    return article_reject(meta.pmcid, meta.version, reason, meta.license_code, meta.metadata_etag)
 
 
 def read_article(source: Source, meta: ArticleMeta, parse_config: ParseConfig) -> ParsedArticle | Sample:

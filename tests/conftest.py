@@ -58,7 +58,7 @@ def ground_truth(mini_corpus) -> dict:
 @pytest.fixture(scope="session")
 def demo_build(mini_corpus, tmp_path_factory) -> Path:
     """One build of the mini corpus through the real command line, on the local runner."""
-    from pipelines.cli import main
+    from pipelines.cli.main import main
 
     out = tmp_path_factory.mktemp("build") / "out"
     assert main(["build", "--source", str(mini_corpus), "--output", str(out)]) == 0
@@ -84,7 +84,7 @@ def small_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_build(small_corpus, tmp_path_factory) -> Path:
     """The small corpus built with SMALL_BUILD_ARGS (six train shards); treat as read-only."""
-    from pipelines.cli import main
+    from pipelines.cli.main import main
 
     out = tmp_path_factory.mktemp("small-build") / "out"
     assert main(["build", "--source", str(small_corpus), "--output", str(out), *SMALL_BUILD_ARGS]) == 0

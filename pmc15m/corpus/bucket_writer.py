@@ -21,7 +21,7 @@ from PIL import Image
 from pmc15m.corpus.imagefiles import KINDS, encode_image, near_duplicate, render_figure
 from pmc15m.corpus.jats_writer import plain_text, write_jats
 from pmc15m.corpus.model import ArticlePlan, ImageSpec
-from pmc15m.inventory import BUCKET
+from pmc15m.sources.inventory import BUCKET
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DECODABLE = frozenset({"ok", "image_truncated"})  # kinds whose header gives true dimensions

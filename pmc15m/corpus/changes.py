@@ -7,7 +7,7 @@ of a released sample), a new version of one article (one image different), one a
 changed in place (an image rewritten, so its metadata ETag changes), one article removed,
 and a new inventory report a day newer listing what is there now. The articles it touches
 take part in no planted cross-article duplicate, so a clean build of state 2 and an update
-of state 1 agree on every live sample (tests/test_update.py).
+of state 1 agree on every live sample (tests/shards/test_update.py).
 
 State 2 is a pure function of state 1 (seed, article count, figure scale): made in place or
 from scratch, once or twice, it is the same bytes. ``ground-truth.json`` keeps describing

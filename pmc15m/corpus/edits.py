@@ -4,7 +4,7 @@ Each edit rewrites the article's files the way the bucket changes (a new image u
 same name, a retraction flag in the metadata), which gives its metadata a new ETag, and
 writes an inventory report a day newer listing the bucket as it is now: what
 ``build --update`` compares with its index. Tests call them one article at a time, an
-update after each (tests/test_update_each.py); ``pmc15m.corpus.changes`` builds state 2
+update after each (tests/shards/test_update_each.py); ``pmc15m.corpus.changes`` builds state 2
 from the report helpers here.
 """
 
@@ -18,14 +18,14 @@ from typing import Any
 
 from PIL import Image
 
-from pmc15m import inventory
 from pmc15m.corpus.bucket_writer import md5_hex, object_url
 from pmc15m.corpus.generator import GROUND_TRUTH
 from pmc15m.corpus.imagefiles import KINDS, OK, encode_image, render_figure
 from pmc15m.corpus.inventory_writer import DATE_FORMAT, parse_inventory_date, write_report
-from pmc15m.inventory import INVENTORY_PREFIX
-from pmc15m.metadata import parse_object_url
+from pmc15m.sources import inventory
 from pmc15m.sources.errors import SourceError
+from pmc15m.sources.inventory import INVENTORY_PREFIX
+from pmc15m.sources.metadata import parse_object_url
 
 _PLAIN_KINDS = {"JPEG": "jpeg", "PNG": "png", "GIF": "gif", "TIFF": "tiff_lzw"}  # Pillow format -> kind
 

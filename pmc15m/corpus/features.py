@@ -187,7 +187,7 @@ for _kind in KINDS:
         )
 # Features built but kept out of the default corpora (a new feature redraws every corpus:
 # each takes draws from the one random stream). Empty since the card declares its features
-# (pmc15m.card_features), which let SciELO's shapes in; tests/test_jats_scielo_build.py
+# (pmc15m.publish.card_features), which let SciELO's shapes in; tests/pipelines/test_jats_scielo_build.py
 # still plants whatever is held back here.
 HELD_BACK: dict[str, Builder] = {}
 # Article-level features, handled by the planner rather than by a builder.

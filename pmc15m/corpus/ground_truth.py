@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from pmc15m import reasons
-from pmc15m.config import FilterConfig
+from pmc15m.core import reasons
+from pmc15m.core.config import FilterConfig
+from pmc15m.core.record import figure_key_part, make_key
 from pmc15m.corpus.bucket_writer import ArticleResult
 from pmc15m.corpus.duplicates import duplicate_groups
 from pmc15m.corpus.imagefiles import KINDS
 from pmc15m.corpus.model import KEPT, PROCESSED, ArticlePlan, FigurePlan, GraphicPlan, GroupPlan, Item
-from pmc15m.record import figure_key_part, make_key
 
 OK = "ok"
 

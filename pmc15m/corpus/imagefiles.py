@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageCms, ImageDraw
 
-from pmc15m import reasons
+from pmc15m.core import reasons
 from pmc15m.corpus.iccprofiles import rgb_matrix_profile
 from pmc15m.corpus.jpegvariants import declared_12bit_jpeg, plain_cmyk_jpeg, ycck_jpeg
 from pmc15m.corpus.render import near_duplicate, render_figure, render_near_uniform
@@ -51,7 +51,7 @@ class FileKind:
     """One way a figure file can look on disk, and what the pipeline must make of it."""
 
     ext: str  # file extension without dot: "jpg", "png", "gif", "tif", "bmp", "webp", ...
-    expected: str  # "ok" when the pipeline should keep it, else the pmc15m.reasons constant
+    expected: str  # "ok" when the pipeline should keep it, else the pmc15m.core.reasons constant
 
 
 # Fraction of the image (left, top, right, bottom) that the alpha-carrying kinds make

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pmc15m.corpus.bucket_writer import ArticleResult, md5_hex
-from pmc15m.inventory import BUCKET, INVENTORY_PREFIX
+from pmc15m.sources.inventory import BUCKET, INVENTORY_PREFIX
 
 DATE_FORMAT = "%Y-%m-%dT%H-%MZ"
 N_PARTS = 3

@@ -13,7 +13,7 @@ import dataclasses
 import random
 from datetime import datetime, timedelta
 
-from pmc15m import reasons
+from pmc15m.core import reasons
 from pmc15m.corpus import prose
 from pmc15m.corpus.duplicates import Injection, plan_duplicates
 from pmc15m.corpus.features import ARTICLE_FEATURES, FEATURES, Chunk, Counters, FigureFactory

@@ -1,11 +1,11 @@
 """The small interface every source implements: list article versions, read objects.
 
 Only the interface: the read errors are in ``errors``, the choice of a concrete source by
-its URL in ``open``, the inventory in ``pmc15m.inventory`` and the metadata JSON in
-``pmc15m.metadata``, so each of those can be imported without this module and none
+its URL in ``open``, the inventory in ``pmc15m.sources.inventory`` and the metadata JSON in
+``pmc15m.sources.metadata``, so each of those can be imported without this module and none
 imports it back.
 
-May import: ``pmc15m.record``, ``pmc15m.inventory``, ``pmc15m.metadata`` and
+May import: ``pmc15m.core.record``, ``pmc15m.sources.inventory``, ``pmc15m.sources.metadata`` and
 ``pmc15m.sources.errors``; never a concrete source.
 """
 
@@ -15,10 +15,10 @@ import abc
 import hashlib
 from collections.abc import Iterator
 
-from pmc15m.inventory import parse_inventory_part
-from pmc15m.metadata import parse_metadata
-from pmc15m.record import ArticleMeta, ArticleVersion
+from pmc15m.core.record import ArticleMeta, ArticleVersion
 from pmc15m.sources.errors import ChecksumMismatch
+from pmc15m.sources.inventory import parse_inventory_part
+from pmc15m.sources.metadata import parse_metadata
 
 
 class Source(abc.ABC):

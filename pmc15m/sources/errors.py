@@ -6,12 +6,12 @@ reject one object and the build goes on. Kept apart from ``base`` so the invento
 metadata reader, the retry loop and every concrete source can raise them without importing
 the interface (which reads through the inventory and metadata modules).
 
-May import: ``pmc15m.errors`` only.
+May import: ``pmc15m.core.errors`` only.
 """
 
 from __future__ import annotations
 
-from pmc15m.errors import UserError
+from pmc15m.core.errors import UserError
 
 
 class SourceError(UserError):

@@ -6,7 +6,7 @@
 ``<base>/<key>``. Inventory reports are found with the S3 ListObjectsV2 API
 (``<base>/?list-type=2&prefix=...&delimiter=/``), parsed with a parser that resolves no
 entities and loads no DTD. A mirror that serves plain files and cannot list still works
-with a pinned ``--inventory_date``. ``requests``/urllib3 retries are off (``pmc15m.retry``
+with a pinned ``--inventory_date``. ``requests``/urllib3 retries are off (``pmc15m.sources.retry``
 owns them); bodies are read undecoded so their length and MD5 are the object's.
 """
 
@@ -21,10 +21,10 @@ import urllib3.exceptions as ux
 from lxml import etree
 from requests.adapters import HTTPAdapter
 
-from pmc15m.retry import CONNECTION, SHORT_READ, TIMEOUT, TransientError
 from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.remote import RemoteSource, check_body, raise_for_status
+from pmc15m.sources.retry import CONNECTION, SHORT_READ, TIMEOUT, TransientError
 
 _ERROR_CODE = re.compile(rb"<Code>([A-Za-z]{1,64})</Code>")
 _MAX_LISTING_BYTES = 16 * 1024 * 1024  # a ListObjectsV2 page holds at most 1000 entries

@@ -9,8 +9,9 @@ JATS -> images the bucket gives:
   split into byte ranges (``PART_BYTES``), so a 5-million-row list is read in parallel.
 - Metadata is synthesised: license from the ``License`` column, PMID and citation from
   the row, ``is_pmc_openaccess`` true (the list *is* the open-access subset),
-  ``is_retracted`` false (the layout has no such flag; the title, read from the package's
-  JATS with the project's secure loader, remains the retraction signal), media from the
+  ``is_retracted`` false (the layout has no such flag; the title stays empty, so the
+  build gates the article on the JATS title once it is parsed, ``stages.gate_on_article_title``,
+  and that title remains the retraction signal), media from the
   package's members (every safe regular file but the JATS, as the bucket lists every file).
 - Versions: the packages carry none (one package per PMCID, its current version), so the
   version is ``UNKNOWN_VERSION`` (0) and sample keys read ``PMC<id>_0_<fig>``: 0 can never
@@ -45,9 +46,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pmc15m.captions import render_text
-from pmc15m.jats import JatsError, load_article_root
-from pmc15m.record import ArticleMeta, ArticleVersion, MediaRef
+from pmc15m.core.record import ArticleMeta, ArticleVersion, MediaRef
 from pmc15m.sources.base import Source
 from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.package import Package, PackageCache, read_package, wanted_by_default
@@ -187,7 +186,6 @@ class LegacySource(Source):
             pmcid=version.pmcid,
             version=version.version,
             pmid=version.pmid,
-            title=_title(package.members[jats]) if jats else "",
             citation=version.citation,
             is_pmc_openaccess=True,
             license_code=version.license_code,
@@ -231,12 +229,3 @@ class LegacySource(Source):
                 return read_package(f, want)
         except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
             raise ObjectMissing(f"unreadable package {key!r}: {exc}") from exc
-
-
-def _title(jats: bytes) -> str:
-    """The article title from the package's JATS ("" when it does not parse: the parse
-    stage then rejects the article with the parser's reason)."""
-    try:
-        return render_text(load_article_root(jats).find("front/article-meta/title-group/article-title"))
-    except (JatsError, RecursionError):
-        return ""

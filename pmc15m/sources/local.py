@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pmc15m.inventory import INVENTORY_PREFIX, choose_report, manifest_key, parse_manifest
 from pmc15m.sources.base import Source
 from pmc15m.sources.errors import ObjectMissing, SourceError
+from pmc15m.sources.inventory import INVENTORY_PREFIX, choose_report, manifest_key, parse_manifest
 
 
 class LocalSource(Source):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmc15m.retry import RetryPolicy
+from pmc15m.sources.retry import RetryPolicy
 
 
 @dataclass(frozen=True, slots=True)

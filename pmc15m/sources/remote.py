@@ -14,14 +14,17 @@ import hashlib
 import re
 from collections.abc import Mapping
 
-from pmc15m.inventory import (
+from pmc15m.sources.base import Source
+from pmc15m.sources.errors import FetchFailed, ObjectMissing, SourceError
+from pmc15m.sources.inventory import (
     INVENTORY_PREFIX,
     choose_report,
     is_report_folder,
     manifest_key,
     parse_manifest,
 )
-from pmc15m.retry import (
+from pmc15m.sources.options import SourceOptions
+from pmc15m.sources.retry import (
     CORRUPT,
     SERVER_ERROR,
     SHORT_READ,
@@ -32,9 +35,6 @@ from pmc15m.retry import (
     TransientError,
     worker_budget,
 )
-from pmc15m.sources.base import Source
-from pmc15m.sources.errors import FetchFailed, ObjectMissing, SourceError
-from pmc15m.sources.options import SourceOptions
 
 _PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
 

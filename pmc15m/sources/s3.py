@@ -4,7 +4,7 @@ Anonymous by default: the bucket is world-readable and unsigned requests need no
 account; ``anonymous=False`` signs with boto3's default credential chain (environment,
 ``AWS_PROFILE``, instance role) for private mirrors. ``endpoint_url`` points at an
 S3-compatible store (MinIO, Ceph, moto in tests), addressed path-style as such stores
-expect. botocore's own retries are off (``pmc15m.retry`` owns them) and its connection
+expect. botocore's own retries are off (``pmc15m.sources.retry`` owns them) and its connection
 pool is sized to the requests a worker keeps in flight.
 """
 
@@ -18,10 +18,10 @@ import botocore
 import botocore.exceptions as bx
 from botocore.config import Config
 
-from pmc15m.retry import CONNECTION, CORRUPT, SHORT_READ, TIMEOUT, TransientError
 from pmc15m.sources.errors import ObjectMissing, SourceError
 from pmc15m.sources.options import SourceOptions
 from pmc15m.sources.remote import RemoteSource, check_body, raise_for_status
+from pmc15m.sources.retry import CONNECTION, CORRUPT, SHORT_READ, TIMEOUT, TransientError
 
 # Error codes whose HTTP status a response may lack (never trust a missing status as 200).
 _CODE_STATUS = {"NoSuchKey": 404, "NoSuchBucket": 404, "AccessDenied": 403, "SlowDown": 503}

@@ -8,7 +8,7 @@ each batch is tokenised and padded to its longest caption. In resampled mode eve
 instead draws shards with replacement and stops after a fixed number of batches, so all
 ranks take the same number of steps. Epoch length comes from ``sizes.json``. The shards are
 the live dataset: an update rewrites the shards that held samples it retired
-(``pmc15m.compact``), so nothing here needs to know about tombstones.
+(``pmc15m.shards.compact``), so nothing here needs to know about tombstones.
 
 Every random choice uses a generator seeded from (seed, epoch, rank, worker), never the
 process-wide ones: a run restarted at a position sees the very same batches. A sample that
@@ -34,12 +34,15 @@ import torch
 import webdataset as wds
 from webdataset.utils import pytorch_worker_info
 
+from pmc15m.shards import format as fmt
 from pmc15m.train.tokenize import CONTEXT_LENGTH, encode, quiet_tokenizer_threads
 from pmc15m.train.transforms import DEFAULT_MAX_PIXELS, ImageError, ImageTransform
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = ("jpg", "jpeg", "webp", "png")
+# The builder writes jpg or webp members (pmc15m.shards.format); jpeg and png are read too,
+# so shards made by other webdataset tools load as well.
+IMAGE_EXTENSIONS = (fmt.JPG, "jpeg", fmt.WEBP, "png")
 
 
 class DataError(ValueError):
@@ -61,14 +64,14 @@ def epoch_size(shards: Sequence[str]) -> int:
     for shard in shards:
         folder, name = os.path.split(shard)
         if folder not in sizes:
-            path = os.path.join(folder, "sizes.json")
+            path = os.path.join(folder, fmt.SIZES_JSON)
             try:
                 with open(path, encoding="utf-8") as handle:
                     sizes[folder] = json.load(handle)
             except (OSError, ValueError) as exc:
                 raise DataError(f"cannot read {path} ({exc}); pass --epoch_samples") from exc
         if name not in sizes[folder]:
-            raise DataError(f"{shard} is not listed in {folder}/sizes.json")
+            raise DataError(f"{shard} is not listed in {folder}/{fmt.SIZES_JSON}")
         total += int(sizes[folder][name])
     return total
 
@@ -133,7 +136,7 @@ def _decode_sample(sample: dict, transform: ImageTransform, rng: random.Random, 
     if data is None:
         raise ImageError("no image member")
     try:
-        caption = sample["txt"].decode("utf-8").strip()
+        caption = sample[fmt.TXT].decode("utf-8").strip()
     except (KeyError, UnicodeDecodeError) as exc:
         raise ValueError(f"no readable caption ({exc.__class__.__name__})") from exc
     if not caption:
@@ -305,7 +308,7 @@ def read_captions(shards: Sequence[str], limit: int) -> list[str]:
     for shard in shards:
         with tarfile.open(shard, mode="r|") as archive:
             for member in archive:
-                if member.isfile() and member.name.endswith(".txt"):
+                if member.isfile() and member.name.endswith(fmt.member_suffix(fmt.TXT)):
                     handle = archive.extractfile(member)
                     text = handle.read().decode("utf-8", errors="replace").strip() if handle else ""
                     if text:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from pmc15m.shards.format import SIZES_JSON
 from pmc15m.train.checkpoint import (
     RESUME_KEYS,
     list_checkpoints,
@@ -185,7 +186,7 @@ def _check_batch_fits(cfg: TrainConfig, loader_cfg: LoaderConfig, env: DistEnv) 
         return
     if samples < cfg.batch_size * env.world_size:
         raise TrainError(
-            f"the shards hold {samples} samples (sizes.json), fewer than one batch of {cfg.batch_size} "
+            f"the shards hold {samples} samples ({SIZES_JSON}), fewer than one batch of {cfg.batch_size} "
             f"for each of {env.world_size} rank(s); lower --batch_size"
         )
 

@@ -7,7 +7,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from pmc15m.splits import SPLITS
+from pmc15m.rules.splits import SPLITS
 
 
 def shard_samples(out: Path) -> dict[str, tuple[str, str, bytes]]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from build_compare import build_digests
 
+from support.build_compare import build_digests
 from support.readme_blocks import Command
 from support.readme_outputs import (
     SPLITS,
@@ -249,12 +249,25 @@ def _check_tensor(name: str, found: dict, cwd: Path) -> None:
     assert found["finite"], f"`{name}` holds NaN or infinity"
 
 
+def _check_jats(name: str, found: dict, cwd: Path) -> None:
+    """The article parsed on its own gives the captions the build wrote for it."""
+    assert found["figures"] and found["title"], f"`{name}`: no figures or no title"
+    rows = []
+    for split in SPLITS:
+        for path in sorted((cwd / "out" / split).glob("*.parquet")):
+            table = pq.read_table(path, columns=["pmcid", "caption"]).to_pylist()
+            rows += [r["caption"] for r in table if r["pmcid"] == found["pmcid"]]
+    captions = {f["caption"] for f in found["figures"]}
+    assert rows and set(rows) <= captions, f"`{name}`: the build wrote {rows}, the parser gave {captions}"
+
+
 PROBED: dict[str, Callable[[str, dict, Path], None]] = {
     "webdataset": _check_webdataset,
     "datasets": _check_datasets,
     "pyarrow": _check_pyarrow,
     "transformers": _check_transformers,
     "tensor": _check_tensor,
+    "jats": _check_jats,
 }
 
 

@@ -1,6 +1,6 @@
 """What a build output must be, read with plain tarfile/pyarrow/json, for the README test.
 
-Deliberately independent of ``pmc15m.inspect``: the README promises files a reader opens
+Deliberately independent of ``pmc15m.shards.inspect``: the README promises files a reader opens
 with ordinary tools, so the test opens them the same way. ``pmc15m inspect`` itself runs
 as a README command, and is checked there.
 """

@@ -71,11 +71,18 @@ def _tensor(value: Any) -> dict[str, Any] | None:
     return {"kind": "tensor", "shape": list(value.shape), "finite": bool(torch.isfinite(value).all())}
 
 
+def _jats(value: Any) -> dict[str, Any] | None:
+    if type(value).__name__ != "ParsedArticle" or not hasattr(value, "figures"):
+        return None
+    figures = [{"caption": f.caption, "graphic": f.graphic} for f in value.figures]
+    return {"kind": "jats", "pmcid": value.pmcid, "title": value.title, "figures": figures}
+
+
 def describe(value: Any) -> dict[str, Any] | None:
     """What a check can judge of ``value``; ``None`` for anything else (modules, functions ...)."""
     loaded = sys.modules
     probes = [(_webdataset, "webdataset"), (_datasets, "datasets"), (_pyarrow, "pyarrow")]
-    probes += [(_transformers, "transformers"), (_tensor, "torch")]
+    probes += [(_transformers, "transformers"), (_tensor, "torch"), (_jats, "pmc15m.jats")]
     for probe, module in probes:
         if module in loaded:  # never import a reader the block did not use
             found = probe(value)
