@@ -24,7 +24,7 @@ from pmc15m.core.record import Sample
 from pmc15m.publish.hub import prepare
 from pmc15m.publish.report import write_report
 from pmc15m.rules.splits import assign_shard, shard_count
-from pmc15m.shards import writers as shards
+from pmc15m.shards import writers
 from pmc15m.shards.format import shard_name
 from pmc15m.shards.inspect import inspect_output
 from pmc15m.shards.manifest import finish_build
@@ -72,7 +72,7 @@ def _write(out: str, samples: list[Sample], shard_size: int) -> float:
         n_shards = shard_count(len(members), shard_size)
         for index in range(n_shards):
             chunk = [s for s in members if assign_shard(s.key, n_shards) == index]
-            stat = shards.write_shard(fs.join(out, split), shard_name(index), chunk)
+            stat = writers.write_shard(fs.join(out, split), shard_name(index), chunk)
             if stat:
                 stats.append({"split": split, "name": shard_name(index), "count": stat["count"]})
     counts = {"listed": len(samples) // 5, "selected": len(samples) // 5, "gated": len(samples) // 5}

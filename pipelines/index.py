@@ -18,8 +18,7 @@ import apache_beam as beam
 
 from pmc15m.core.record import ArticleVersion, Sample, is_article_key
 from pmc15m.rules.dedup import Digest
-from pmc15m.shards import index, update
-from pmc15m.shards import plan as index_plan
+from pmc15m.shards import index, plan, update
 from pmc15m.storage import fs
 
 FACT_LISTED, FACT_OUTCOMES, FACT_KEPT = "index_listed", "index_outcomes", "index_kept"
@@ -75,7 +74,7 @@ class _ReleasedFn(beam.DoFn):
             fs.configure(self.fs_options)
 
     def process(self, base: str) -> Iterator[tuple[str, Digest]]:
-        rows = index_plan.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
+        rows = plan.live_sample_rows(update.base_live_samples(base), self.context.tombstones)
         for row in rows:
             digest = update.released_digest(row)
             yield digest.image_key, digest

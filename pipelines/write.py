@@ -23,8 +23,7 @@ from pipelines.index import FACTS, finish_index
 from pipelines.portable import Gather, JoinTotals
 from pmc15m.core.record import Sample, is_article_key
 from pmc15m.rules.splits import assign_shard, shard_count
-from pmc15m.shards import compact, manifest
-from pmc15m.shards import writers as shards
+from pmc15m.shards import compact, manifest, writers
 from pmc15m.shards.format import REJECTS_DIR, shard_name
 from pmc15m.shards.update import UpdateContext, merged_sizes
 from pmc15m.storage import fs, progress
@@ -58,7 +57,7 @@ class _WriteShardFn(_OutputDoFn):
         (split, index), samples = item
         name = shard_name(index + (self.offsets or {}).get(split, 0))
         directory = os.path.join(self.output, split)
-        stats = shards.write_shard(directory, name, _stamp(samples, self.build_id))
+        stats = writers.write_shard(directory, name, _stamp(samples, self.build_id))
         if stats:
             progress.tick("samples_written", stats["count"])
             yield {"split": split, "name": name, "count": stats["count"]}
@@ -78,7 +77,9 @@ class _WriteRejectsFn(_OutputDoFn):
     def process(self, item: tuple[tuple[str, int], Iterable[Sample]]) -> Iterable[int]:
         (_, index), samples = item
         directory = os.path.join(self.output, REJECTS_DIR)
-        yield shards.write_rejects(directory, shard_name(index + self.offset), _stamp(samples, self.build_id))
+        yield writers.write_rejects(
+            directory, shard_name(index + self.offset), _stamp(samples, self.build_id)
+        )
 
 
 def _finish_build(

@@ -15,7 +15,7 @@ import webdataset as wds
 from PIL import Image
 
 from pmc15m.core.record import Sample
-from pmc15m.shards import writers as shards
+from pmc15m.shards import writers
 from pmc15m.shards.format import image_kind
 from pmc15m.shards.schema import SchemaViolation, reject_schema, sample_schema
 from pmc15m.shards.writers import (
@@ -117,7 +117,7 @@ def test_failure_mid_write_leaves_nothing(tmp_path: Path, samples: list[Sample],
     def boom(table):  # the tar is already staged when the parquet writer fails
         raise OSError("disk full")
 
-    monkeypatch.setattr(shards, "_parquet_writer", boom)
+    monkeypatch.setattr(writers, "_parquet_writer", boom)
     with pytest.raises(OSError, match="disk full"):
         write_shard(str(tmp_path), "00000", samples)
     assert list(tmp_path.iterdir()) == []
@@ -134,7 +134,7 @@ def test_failure_on_rerun_keeps_previous_shard(tmp_path: Path, samples: list[Sam
 
         return write
 
-    monkeypatch.setattr(shards, "_tar_writer", half_tar)
+    monkeypatch.setattr(writers, "_tar_writer", half_tar)
     with pytest.raises(RuntimeError):
         write_shard(str(tmp_path), "00000", samples[:3])
     assert _files(tmp_path) == before
@@ -142,8 +142,8 @@ def test_failure_on_rerun_keeps_previous_shard(tmp_path: Path, samples: list[Sam
 
 def test_killed_writer_leftover_is_hidden(tmp_path: Path, samples: list[Sample], monkeypatch) -> None:
     # A SIGKILL skips cleanup: emulate it by disabling discard and failing after staging.
-    monkeypatch.setattr(shards, "_fs_discard", lambda path: None)
-    monkeypatch.setattr(shards, "_fs_commit", lambda temp, final: (_ for _ in ()).throw(SystemExit))
+    monkeypatch.setattr(writers, "_fs_discard", lambda path: None)
+    monkeypatch.setattr(writers, "_fs_commit", lambda temp, final: (_ for _ in ()).throw(SystemExit))
     with pytest.raises(SystemExit):
         write_shard(str(tmp_path), "00000", samples)
     assert list(tmp_path.glob("*.tar")) == list(tmp_path.glob("*.parquet")) == []
