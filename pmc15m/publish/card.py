@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from pmc15m.publish.card_features import dataset_info, feature_problems
+from pmc15m.publish.card_text import body
 from pmc15m.rules.splits import SPLITS
 from pmc15m.shards import format as fmt
 from pmc15m.shards.schema import SAMPLE_SCHEMA_FILE, load_spec
@@ -173,7 +174,6 @@ def render_card(
     sizes: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """The whole ``README.md``: YAML front matter, then the body."""
-    from pmc15m.publish.card_text import body
 
     pretty_name = pretty_name or "PMC figure-caption pairs (pmc15m)"
     meta = card_metadata(manifest, licenses, pretty_name, sizes)

@@ -22,6 +22,7 @@ from pmc15m.core.config import LICENSE_PRESETS
 from pmc15m.publish.card import CARD_FILE, card_for, validate_card
 from pmc15m.rules.splits import SPLITS
 from pmc15m.shards import format as fmt
+from pmc15m.shards.inspect import inspect_output
 from pmc15m.shards.manifest import read_manifest
 from pmc15m.storage import fs
 
@@ -104,7 +105,6 @@ def prepare(
 
 
 def _verify(output: str) -> None:
-    from pmc15m.shards.inspect import inspect_output
 
     result = inspect_output(output, n_samples=0)
     if not result.ok:

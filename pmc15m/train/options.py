@@ -123,7 +123,7 @@ def vocab_size(text: str) -> int:
 
 
 def variant_list(text: str) -> tuple[tuple[bool, bool], ...]:
-    from pmc15m.train.throughput import VARIANTS
+    from pmc15m.train.throughput import VARIANTS  # late: throughput imports torch, the CLI must not
 
     names = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [name for name in names if name not in VARIANTS]
