@@ -66,7 +66,6 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 _BANG_SCAN_LIMIT = 64  # "!"s looked at one by one before the byte check falls back to the regex
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # Any "&" that is not one of the five XML names or a character reference: a named reference.
 _NAMED_REF_HINT = re.compile(rb"&(?!amp;|lt;|gt;|quot;|apos;|#)")
 # Byte orders of the documents whose bytes are not ASCII-compatible (XML 1.0 appendix F).
@@ -123,9 +122,8 @@ def _refuse_hostile(data: bytes, max_bytes: int) -> None:
         raise unparseable("empty document")
     if len(data) > max_bytes:
         raise unparseable(f"document of {len(data)} bytes exceeds max_bytes={max_bytes}")
-    probe = data
-    if data.startswith(_UTF16_BOMS):
-        probe = data.decode("utf-16", errors="replace").encode("utf-8")
+    codec = _wide_codec(data)
+    probe = data if codec is None else data.decode(codec, errors="replace").encode("utf-8")
     if _declares_entities(probe):
         raise unparseable("document declares entities (<!ENTITY): refused (XXE / entity expansion)")
 
@@ -177,7 +175,7 @@ def resolve_named_entities(data: bytes) -> tuple[bytes, bool]:
     Returns the bytes (``data`` itself when nothing changed) and whether the pass could read
     them at all. ``&mdash;`` becomes ``&#8212;``, an unknown ``&foo;`` becomes ``&amp;foo;``.
     """
-    codec = next((name for bom, name in _WIDE_CODECS if data.startswith(bom)), None)
+    codec = _wide_codec(data)
     if codec is not None:
         text = data.decode(codec, errors="replace")
         if "&" not in text:
@@ -193,6 +191,12 @@ def resolve_named_entities(data: bytes) -> tuple[bytes, bool]:
         return data, True
     log.debug("named entity references resolved from the built-in table")
     return rewritten, True
+
+
+def _wide_codec(data: bytes) -> str | None:
+    """The codec of a document whose bytes are not ASCII-compatible (``_WIDE_CODECS``), or None:
+    the byte scans decode such a document first."""
+    return next((name for bom, name in _WIDE_CODECS if data.startswith(bom)), None)
 
 
 def _rewrite(
@@ -305,7 +309,7 @@ def _strip_every_element(root: etree._Element, keep: tuple[str, ...]) -> None:
 def _declared_namespaces(root: etree._Element, data: bytes) -> set[str] | None:
     """Namespace URIs declared in ``data``, or None when the bytes cannot be trusted to say."""
     encoding = (root.getroottree().docinfo.encoding or "UTF-8").lower()
-    wide = data.startswith(_UTF16_BOMS) or b"\x00" in data[:4]  # UTF-16/32, declared or not
+    wide = _wide_codec(data) is not None or b"\x00" in data[:4]  # UTF-16/32, declared or not
     if wide or encoding.startswith(("utf-16", "utf-32", "ucs", "ebcdic")):
         return None
     uris: set[str] = set()
